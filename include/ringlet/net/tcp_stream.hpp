@@ -1,0 +1,109 @@
+// tcp_stream: a connected socket owned by one connection coroutine.
+//
+// Reading uses a multishot recv into the reactor's provided-buffer ring: the kernel keeps
+// delivering data while the coroutine is busy elsewhere, and the stream queues it (bounded: past
+// 64 KiB or 16 chunks queued it cancels the multishot and re-arms when the reader drains). When
+// the ring runs dry (ENOBUFS) a read falls back to a one-shot recv straight into the caller's
+// buffer, so an exhausted ring slows a reactor down but never stalls or spins it.
+//
+// Deadlines are absolute reactor times (rt::reactor::now() based), kept on the reactor's timer
+// queue: a read that passes its deadline ends with timed_out; interrupt() ends a waiting read
+// with operation_canceled (graceful shutdown wakes idle keep-alive connections that way).
+//
+// Writes are one-shot sendmsg with MSG_WAITALL and a linked timeout.
+//
+// This is the byte-stream contract the HTTP layer is written against (a TLS stream provides the
+// same three calls): async_read_some, async_write_all, async_close.
+//
+// Lifetime: call and await async_close() before destroying the stream; it waits until the kernel
+// has returned every buffer and completion that refers to the stream.
+#pragma once
+
+#include "ringlet/base/result.hpp"
+#include "ringlet/runtime/completion.hpp"
+#include "ringlet/runtime/task.hpp"
+#include "ringlet/runtime/timer_queue.hpp"
+
+#include <sys/uio.h>
+
+#include <coroutine>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace ringlet::net {
+
+class tcp_stream : rt::completion {
+public:
+    explicit tcp_stream(int fd); // takes ownership
+    tcp_stream(const tcp_stream&) = delete;
+    tcp_stream& operator=(const tcp_stream&) = delete;
+    ~tcp_stream();
+
+    int fd() const noexcept { return fd_; }
+
+    class read_awaiter {
+    public:
+        read_awaiter(tcp_stream& s, std::span<char> dst, std::int64_t deadline) noexcept
+            : s_(s), dst_(dst), deadline_(deadline) {}
+        bool await_ready() noexcept { return s_.try_read(dst_); }
+        void await_suspend(std::coroutine_handle<> h) { s_.wait_read(h, dst_, deadline_); }
+        result<std::size_t> await_resume() noexcept { return s_.read_result(); }
+
+    private:
+        tcp_stream& s_;
+        std::span<char> dst_;
+        std::int64_t deadline_;
+    };
+    // Up to dst.size() bytes; 0 means the peer closed its side. `deadline` = rt::timer::never
+    // for none. One reader at a time.
+    read_awaiter async_read_some(std::span<char> dst, std::int64_t deadline) noexcept {
+        return read_awaiter(*this, dst, deadline);
+    }
+
+    // Sends every byte of `iov` (adjusting it in place on short writes). `timeout_ns` bounds each
+    // sendmsg: a peer that stops reading for that long ends the write with timed_out.
+    rt::task<result<void>> async_write_all(std::span<iovec> iov, std::int64_t timeout_ns);
+
+    // Ends a waiting read with operation_canceled; later reads are unaffected.
+    void interrupt();
+    bool read_waiting() const noexcept { return static_cast<bool>(waiter_); }
+    // Bytes received and not yet read.
+    std::size_t buffered() const noexcept { return queued_bytes_; }
+
+    rt::task<void> async_close();
+
+private:
+    enum class recv_mode : std::uint8_t { idle, multishot, oneshot };
+    struct chunk {
+        std::uint16_t id;
+        std::uint16_t off;
+        std::uint32_t len;
+    };
+    static constexpr std::size_t max_queued_bytes = 64 * 1024;
+    static constexpr std::size_t max_queued_chunks = 16;
+
+    bool try_read(std::span<char> dst) noexcept;
+    void wait_read(std::coroutine_handle<> h, std::span<char> dst, std::int64_t deadline);
+    result<std::size_t> read_result() noexcept;
+    std::size_t copy_out(std::span<char> dst) noexcept;
+    void start_recv();
+    void finish_read(int res);
+    void abort_wait(int err);
+    static void on_complete(rt::completion* c, int res, std::uint32_t flags, unsigned tag);
+    static void on_deadline(rt::timer& t);
+
+    int fd_;
+    recv_mode mode_ = recv_mode::idle;
+    bool eof_ = false, paused_ = false, closing_ = false, ring_dry_ = false;
+    int error_ = 0;           // sticky socket error (positive errno)
+    int abort_reason_ = 0;    // why a pending one-shot recv is being cancelled
+    int result_ = 0;          // outcome for read_result: >= 0 bytes, < 0 errno
+    std::vector<chunk> queue_;
+    std::size_t head_ = 0, queued_bytes_ = 0;
+    std::coroutine_handle<> waiter_, close_waiter_;
+    std::span<char> dst_;
+    rt::timer deadline_;
+};
+
+} // namespace ringlet::net

@@ -1,0 +1,241 @@
+#include "ringlet/net/tcp_stream.hpp"
+
+#include "ringlet/runtime/ops.hpp"
+#include "ringlet/runtime/reactor.hpp"
+
+#include <unistd.h>
+
+#include <cassert>
+#include <cstring>
+
+namespace ringlet::net {
+
+namespace {
+constexpr unsigned tag_multishot = 0;
+constexpr unsigned tag_oneshot = 1;
+
+struct close_awaiter {
+    std::coroutine_handle<>& slot;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { slot = h; }
+    void await_resume() const noexcept {}
+};
+} // namespace
+
+tcp_stream::tcp_stream(int fd) : fd_(fd), deadline_(&tcp_stream::on_deadline, this) {
+    on_cqe = &tcp_stream::on_complete;
+}
+
+tcp_stream::~tcp_stream() {
+    // Normal path: async_close() ran. Anything else is a programming error; still don't leak.
+    assert(mode_ == recv_mode::idle);
+    if (head_ < queue_.size()) {
+        auto& ring = rt::this_reactor().recv_buffers();
+        for (std::size_t i = head_; i < queue_.size(); ++i) ring.recycle(queue_[i].id);
+    }
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::size_t tcp_stream::copy_out(std::span<char> dst) noexcept {
+    auto& ring = rt::this_reactor().recv_buffers();
+    std::size_t copied = 0;
+    while (copied < dst.size() && head_ < queue_.size()) {
+        chunk& c = queue_[head_];
+        std::size_t n = std::min<std::size_t>(c.len - c.off, dst.size() - copied);
+        std::memcpy(dst.data() + copied, ring.data(c.id) + c.off, n);
+        copied += n;
+        c.off = static_cast<std::uint16_t>(c.off + n);
+        if (c.off == c.len) {
+            ring.recycle(c.id);
+            ++head_;
+        }
+    }
+    if (head_ == queue_.size()) {
+        queue_.clear();
+        head_ = 0;
+    }
+    queued_bytes_ -= copied;
+    return copied;
+}
+
+bool tcp_stream::try_read(std::span<char> dst) noexcept {
+    assert(!dst.empty());
+    if (head_ < queue_.size()) {
+        result_ = static_cast<int>(copy_out(dst));
+        return true;
+    }
+    if (error_) {
+        result_ = -error_;
+        return true;
+    }
+    if (eof_) {
+        result_ = 0;
+        return true;
+    }
+    return false;
+}
+
+result<std::size_t> tcp_stream::read_result() noexcept {
+    if (result_ < 0) return fail_errno(-result_);
+    return static_cast<std::size_t>(result_);
+}
+
+void tcp_stream::wait_read(std::coroutine_handle<> h, std::span<char> dst, std::int64_t deadline) {
+    waiter_ = h;
+    dst_ = dst;
+    auto& timers = rt::this_reactor().timers();
+    if (deadline == rt::timer::never) {
+        timers.disarm(deadline_);
+    } else {
+        timers.arm(deadline_, deadline);
+    }
+    if (mode_ == recv_mode::idle) start_recv();
+}
+
+void tcp_stream::start_recv() {
+    auto& r = rt::this_reactor();
+    io_uring_sqe* sqe = r.get_sqe();
+    if (ring_dry_) {
+        // The shared ring is empty: read straight into the caller's buffer this once.
+        ring_dry_ = false;
+        io_uring_prep_recv(sqe, fd_, dst_.data(), dst_.size(), 0);
+        io_uring_sqe_set_data64(sqe, rt::encode(this, tag_oneshot));
+        mode_ = recv_mode::oneshot;
+        return;
+    }
+    io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = r.recv_buffers().group();
+    io_uring_sqe_set_data64(sqe, rt::encode(this, tag_multishot));
+    mode_ = recv_mode::multishot;
+}
+
+void tcp_stream::finish_read(int res) {
+    result_ = res;
+    rt::this_reactor().timers().disarm(deadline_);
+    std::exchange(waiter_, {}).resume(); // last: the coroutine may finish and free us
+}
+
+void tcp_stream::abort_wait(int err) {
+    if (!waiter_) return;
+    if (mode_ == recv_mode::oneshot) {
+        // The kernel is writing into the caller's buffer: cancel and resume on its CQE.
+        abort_reason_ = err;
+        rt::cancel_now(rt::encode(this, tag_oneshot));
+        return;
+    }
+    finish_read(-err);
+}
+
+void tcp_stream::interrupt() { abort_wait(ECANCELED); }
+
+void tcp_stream::on_deadline(rt::timer& t) { static_cast<tcp_stream*>(t.context())->abort_wait(ETIMEDOUT); }
+
+void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, unsigned tag) {
+    auto* self = static_cast<tcp_stream*>(c);
+    auto& r = rt::this_reactor();
+
+    if (tag == tag_oneshot) {
+        self->mode_ = recv_mode::idle;
+        int reason = std::exchange(self->abort_reason_, 0);
+        if (self->closing_) {
+            if (self->close_waiter_) std::exchange(self->close_waiter_, {}).resume();
+            return;
+        }
+        if (res == 0) self->eof_ = true;
+        if (res < 0 && res != -ECANCELED) self->error_ = -res;
+        if (res == -ECANCELED && reason) res = -reason;
+        if (self->waiter_) self->finish_read(res);
+        return;
+    }
+
+    if (res > 0 && (flags & IORING_CQE_F_BUFFER)) {
+        auto id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
+        r.recv_buffers().note_taken();
+        if (self->closing_) {
+            r.recv_buffers().recycle(id);
+        } else {
+            self->queue_.push_back({id, 0, static_cast<std::uint32_t>(res)});
+            self->queued_bytes_ += static_cast<std::size_t>(res);
+        }
+    } else if (res == 0) {
+        self->eof_ = true;
+    } else if (res == -ENOBUFS) {
+        self->ring_dry_ = true;
+    } else if (res < 0 && res != -ECANCELED) {
+        self->error_ = -res;
+    }
+    if (!(flags & IORING_CQE_F_MORE)) {
+        self->mode_ = recv_mode::idle;
+        self->paused_ = false;
+    }
+
+    if (self->closing_) {
+        if (self->mode_ == recv_mode::idle && self->close_waiter_) {
+            std::exchange(self->close_waiter_, {}).resume();
+        }
+        return;
+    }
+    if (self->mode_ == recv_mode::multishot && !self->paused_ &&
+        (self->queued_bytes_ > max_queued_bytes || self->queue_.size() - self->head_ > max_queued_chunks)) {
+        // The reader is busy (e.g. sending a large file): stop taking shared buffers.
+        self->paused_ = true;
+        rt::cancel_now(rt::encode(self, tag_multishot));
+    }
+    if (!self->waiter_) return;
+    if (self->head_ < self->queue_.size()) {
+        self->finish_read(static_cast<int>(self->copy_out(self->dst_)));
+    } else if (self->error_) {
+        self->finish_read(-self->error_);
+    } else if (self->eof_) {
+        self->finish_read(0);
+    } else if (self->mode_ == recv_mode::idle) {
+        self->start_recv();
+    }
+}
+
+rt::task<result<void>> tcp_stream::async_write_all(std::span<iovec> iov, std::int64_t timeout_ns) {
+    msghdr msg{};
+    while (!iov.empty()) {
+        if (iov.front().iov_len == 0) {
+            iov = iov.subspan(1);
+            continue;
+        }
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = iov.size();
+        auto sent = co_await rt::async_sendmsg(fd_, &msg, timeout_ns);
+        if (!sent) co_return unexpected{sent.error()};
+        auto n = static_cast<std::size_t>(*sent);
+        if (n == 0) co_return fail_errno(EPIPE);
+        while (n > 0 && !iov.empty()) {
+            if (n >= iov.front().iov_len) {
+                n -= iov.front().iov_len;
+                iov = iov.subspan(1);
+            } else {
+                iov.front().iov_base = static_cast<char*>(iov.front().iov_base) + n;
+                iov.front().iov_len -= n;
+                n = 0;
+            }
+        }
+    }
+    co_return result<void>{};
+}
+
+rt::task<void> tcp_stream::async_close() {
+    closing_ = true;
+    rt::this_reactor().timers().disarm(deadline_);
+    if (mode_ == recv_mode::multishot) rt::cancel_now(rt::encode(this, tag_multishot));
+    if (mode_ == recv_mode::oneshot) rt::cancel_now(rt::encode(this, tag_oneshot));
+    if (mode_ != recv_mode::idle) co_await close_awaiter{close_waiter_};
+    if (head_ < queue_.size()) {
+        auto& ring = rt::this_reactor().recv_buffers();
+        for (std::size_t i = head_; i < queue_.size(); ++i) ring.recycle(queue_[i].id);
+        queue_.clear();
+        head_ = 0;
+        queued_bytes_ = 0;
+    }
+    int fd = std::exchange(fd_, -1);
+    (void)co_await rt::async_close(fd);
+}
+
+} // namespace ringlet::net
