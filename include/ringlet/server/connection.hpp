@@ -1,0 +1,63 @@
+// The HTTP/1.1 connection: one coroutine per accepted socket, on the reactor that accepted it.
+//
+// Loop: read until a request head parses (header deadline from its first byte; the idle
+// keep-alive deadline before that), answer it from the site's folder, then either take the next
+// request (pipelined bytes are already buffered) or close. Responses go out in request order,
+// one at a time. Errors in a request get their status code and the connection closes after a
+// lingering drain so the client reads the answer instead of a reset.
+//
+// reactor_state holds what the connections of one reactor share: the site table (read-only),
+// the open-file cache, the Date line, and the drain flag. Reactor thread only, no locks.
+#pragma once
+
+#include "ringlet/files/file_cache.hpp"
+#include "ringlet/runtime/task.hpp"
+#include "ringlet/server/site.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace ringlet::server {
+
+struct connection_limits {
+    std::int64_t header_timeout_ns = 10'000'000'000;    // whole request head after its first byte
+    std::int64_t keepalive_timeout_ns = 30'000'000'000; // idle between requests
+    std::int64_t send_timeout_ns = 30'000'000'000;      // one send making no progress
+    std::size_t stream_chunk = 128 * 1024;              // read size for files not held in memory
+};
+
+struct connection_entry; // intrusive list node, lives in each connection's frame
+
+struct reactor_state {
+    explicit reactor_state(const site_table& s, connection_limits l = {},
+                           files::file_cache_options fo = {})
+        : sites(&s), limits(l), cache(fo) {}
+    reactor_state(const reactor_state&) = delete;
+    reactor_state& operator=(const reactor_state&) = delete;
+
+    const site_table* sites;
+    connection_limits limits;
+    files::file_cache cache;
+    bool draining = false;
+    connection_entry* connections = nullptr; // every live connection of this reactor
+    std::size_t connection_count = 0;
+
+    // "Date: <IMF-fixdate>\r\n", refreshed at most once per second.
+    std::string_view date_line();
+
+private:
+    std::int64_t date_second_ = -1;
+    std::string date_line_;
+};
+
+// Serves HTTP/1.1 on `fd` (owned from here on) until the peer leaves, a limit or error closes
+// it, or the reactor drains.
+rt::task<void> serve_connection(reactor_state& st, int fd);
+
+// Graceful stop, step 1: mark draining and wake connections idle between requests so they close;
+// busy ones close after their current response.
+void begin_drain(reactor_state& st);
+// Step 2, when the drain deadline passes: cancel the I/O of every remaining connection.
+void abort_connections(reactor_state& st);
+
+} // namespace ringlet::server

@@ -1,0 +1,36 @@
+// The server process: N pinned reactor threads, each with its own ring, SO_REUSEPORT listener,
+// open-file cache and connections, plus the main thread, which owns startup, signals and shutdown
+// (the control thread of later issues grows out of it).
+//
+// Startup failures (io_uring forbidden, a port in use, a missing root) are reported as one clear
+// line and a non-zero exit, before anything is served. SIGTERM/SIGINT drain: stop accepting,
+// finish in-flight responses, close idle keep-alive connections at once and busy ones at their
+// next request boundary, and cancel whatever remains when the drain timeout passes; then exit 0.
+// A second SIGTERM/SIGINT, or SIGQUIT, exits at once.
+#pragma once
+
+#include "ringlet/server/connection.hpp"
+#include "ringlet/server/site.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ringlet::server {
+
+struct server_options {
+    std::vector<site_spec> sites; // empty: the built-in demo site
+    std::string http_listen = "127.0.0.1:8080";
+    unsigned workers = 0; // 0: one per CPU this process may run on
+    std::string pidfile;
+    std::int64_t drain_timeout_ns = 10'000'000'000;
+    connection_limits limits;
+};
+
+// Runs until a shutdown signal; returns the process exit code.
+int run_server(server_options opts);
+
+// Empty if io_uring can be used here; otherwise a one-line explanation for the operator.
+std::string io_uring_unavailable_reason();
+
+} // namespace ringlet::server

@@ -1,0 +1,457 @@
+#include "ringlet/server/connection.hpp"
+
+#include "ringlet/base/log.hpp"
+#include "ringlet/files/conditional.hpp"
+#include "ringlet/files/encoding.hpp"
+#include "ringlet/files/path.hpp"
+#include "ringlet/files/range.hpp"
+#include "ringlet/http/date.hpp"
+#include "ringlet/http/parser.hpp"
+#include "ringlet/http/response.hpp"
+#include "ringlet/net/tcp_stream.hpp"
+#include "ringlet/runtime/ops.hpp"
+#include "ringlet/runtime/reactor.hpp"
+
+#include <sys/socket.h>
+#include <time.h>
+
+#include <cstring>
+#include <memory>
+
+namespace ringlet::server {
+
+struct connection_entry {
+    connection_entry* prev = nullptr;
+    connection_entry* next = nullptr;
+    net::tcp_stream* stream = nullptr;
+    bool idle = false; // waiting for the first byte of a request
+};
+
+std::string_view reactor_state::date_line() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    if (ts.tv_sec != date_second_) {
+        date_second_ = ts.tv_sec;
+        char buf[http::http_date_size];
+        http::format_http_date(ts.tv_sec, buf);
+        date_line_.assign("Date: ").append(buf, sizeof buf).append("\r\n");
+    }
+    return date_line_;
+}
+
+namespace {
+
+constexpr std::size_t initial_buffer = 4096;
+constexpr std::size_t max_buffer = 80 * 1024; // > request line + header block limits
+constexpr std::string_view server_line = "Server: ringlet\r\n";
+
+bool is_unreserved_path_char(unsigned char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::strchr("-._~!$&'()*+,;=:@/", c) != nullptr && c != 0;
+}
+
+// "/" + rel, percent-encoding what a Location path must not carry raw. Built from the
+// normalised path (never the raw target), so "//evil.example" cannot become an off-site link.
+void location_for(std::string_view rel, std::string_view query, std::string& out) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    out.clear();
+    out.push_back('/'); // not assign("/"): g++ 12 warns falsely (-Wrestrict, PR 105651)
+    for (unsigned char c : rel) {
+        if (is_unreserved_path_char(c)) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    out.push_back('/');
+    if (!query.empty()) out.append("?").append(query);
+}
+
+// A small HTML page for a status without a site page. Built once per status code per thread.
+std::string_view error_body(int status) {
+    thread_local std::string bodies[600];
+    std::string& b = bodies[status >= 0 && status < 600 ? status : 500];
+    if (b.empty()) {
+        std::string line = std::to_string(status);
+        line.append(" ").append(http::reason_phrase(status));
+        b.append("<!doctype html>\n<html><head><title>").append(line);
+        b.append("</title></head><body><h1>").append(line).append("</h1></body></html>\n");
+    }
+    return b;
+}
+
+int status_for_errno(int e) {
+    switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+    case EXDEV: // RESOLVE_BENEATH: the path (or a symlink in it) leaves the root
+    case ELOOP:
+    case ENAMETOOLONG: return 404;
+    case EACCES:
+    case EPERM: return 403;
+    default: return 500;
+    }
+}
+
+class session {
+public:
+    session(reactor_state& st, int fd) : st_(st), stream_(fd) {
+        entry_.stream = &stream_;
+        entry_.next = st_.connections;
+        if (entry_.next) entry_.next->prev = &entry_;
+        st_.connections = &entry_;
+        ++st_.connection_count;
+    }
+    ~session() {
+        if (entry_.prev) entry_.prev->next = entry_.next;
+        else st_.connections = entry_.next;
+        if (entry_.next) entry_.next->prev = entry_.prev;
+        --st_.connection_count;
+    }
+
+    rt::task<void> run();
+
+private:
+    rt::task<int> next_request();
+    rt::task<bool> respond();
+    rt::task<bool> serve_path(const site& s);
+    rt::task<bool> serve_file(const site& s, const files::file_info& file, int status);
+    rt::task<bool> send_error(int status, const site* s = nullptr);
+    rt::task<bool> send_redirect(std::string_view rel);
+    rt::task<bool> send(std::string_view head, std::string_view body);
+    rt::task<bool> stream_file(std::string_view head, const files::file_info& f, std::uint64_t first,
+                               std::uint64_t length);
+    rt::task<void> lingering_close();
+    void common_headers(http::response_writer& w);
+
+    reactor_state& st_;
+    net::tcp_stream stream_;
+    connection_entry entry_;
+    std::unique_ptr<char[]> in_;
+    std::size_t cap_ = 0, len_ = 0, head_len_ = 0;
+    std::uint64_t served_ = 0;
+    bool close_after_ = false;
+    bool head_only_ = false;
+    http::request req_;
+    std::string head_;  // response head, reused
+    std::string rel_;   // normalised path, reused
+    std::string extra_; // scratch for Location / sidecar paths
+};
+
+rt::task<void> session::run() {
+    for (;;) {
+        int outcome = co_await next_request();
+        if (outcome == 0) break; // peer left, idle timeout, or drain
+        if (outcome != 1) {
+            close_after_ = true;
+            head_only_ = false;
+            (void)co_await send_error(outcome);
+            co_await lingering_close();
+            break;
+        }
+        bool ok = co_await respond();
+        ++served_;
+        if (!ok) break;
+        // Drop the answered request; pipelined bytes behind it move to the front.
+        std::memmove(in_.get(), in_.get() + head_len_, len_ - head_len_);
+        len_ -= head_len_;
+        head_len_ = 0;
+        if (close_after_) {
+            if (len_ > 0) co_await lingering_close();
+            break;
+        }
+    }
+    co_await stream_.async_close();
+}
+
+// 1: req_ holds a complete request head of head_len_ bytes. 0: close quietly. Otherwise the
+// status to answer before closing (400, 408, 414, 431, 501, 505).
+rt::task<int> session::next_request() {
+    auto& r = rt::this_reactor();
+    const auto& lim = st_.limits;
+    std::int64_t deadline = r.now() + (len_ > 0 || served_ == 0 ? lim.header_timeout_ns
+                                                                : lim.keepalive_timeout_ns);
+    for (;;) {
+        if (len_ > 0) {
+            auto p = http::parse_request({in_.get(), len_}, req_);
+            if (p.status == http::parse_status::complete) {
+                head_len_ = p.consumed;
+                co_return 1;
+            }
+            if (p.status == http::parse_status::error) co_return p.error_status;
+        }
+        if (len_ == cap_) {
+            if (cap_ >= max_buffer) co_return 431;
+            std::size_t ncap = cap_ == 0 ? initial_buffer : std::min(cap_ * 2, max_buffer);
+            auto bigger = std::make_unique_for_overwrite<char[]>(ncap);
+            if (len_) std::memcpy(bigger.get(), in_.get(), len_);
+            in_ = std::move(bigger);
+            cap_ = ncap;
+        }
+        if (len_ == 0 && st_.draining) co_return 0;
+        entry_.idle = len_ == 0;
+        auto n = co_await stream_.async_read_some({in_.get() + len_, cap_ - len_}, deadline);
+        entry_.idle = false;
+        if (!n) {
+            // A request cut off by its deadline hears why; an idle connection just closes.
+            if (n.error() == std::errc::timed_out && len_ > 0) co_return 408;
+            co_return 0;
+        }
+        if (*n == 0) co_return 0;
+        if (len_ == 0) deadline = r.now() + lim.header_timeout_ns; // slowloris clock starts
+        len_ += *n;
+    }
+}
+
+void session::common_headers(http::response_writer& w) {
+    w.raw(server_line).raw(st_.date_line());
+    if (close_after_) {
+        w.raw("Connection: close\r\n");
+    } else if (req_.version_minor == 0) {
+        w.raw("Connection: keep-alive\r\n");
+    }
+}
+
+rt::task<bool> session::respond() {
+    close_after_ = !req_.keep_alive || st_.draining;
+    head_only_ = req_.method == http::method::head;
+    if (int status = http::reject_status(req_)) {
+        if (status != 405) close_after_ = true; // a body we will not read follows
+        co_return co_await send_error(status);
+    }
+    const site& s = st_.sites->select(req_.host);
+    co_return co_await serve_path(s);
+}
+
+rt::task<bool> session::serve_path(const site& s) {
+    switch (files::normalize_path(req_.path, rel_)) {
+    case files::path_error::none: break;
+    case files::path_error::too_long: co_return co_await send_error(414, &s);
+    default: co_return co_await send_error(400, &s);
+    }
+    if (!s.spec.allow_dotfiles && files::has_dot_segment(rel_)) {
+        co_return co_await send_error(404, &s);
+    }
+    bool wants_index = rel_.empty() || rel_.back() == '/';
+    auto& cache = st_.cache;
+    auto file = co_await cache.lookup(s.root_fd.get(), s.id, rel_, true);
+    if (file->error == 0 && file->is_dir) {
+        if (!wants_index) co_return co_await send_redirect(rel_);
+        rel_.append("index.html");
+        file = co_await cache.lookup(s.root_fd.get(), s.id, rel_, true);
+        if (file->error == 0 && file->is_dir) co_return co_await send_error(404, &s);
+    }
+    if (file->error) {
+        int status = status_for_errno(file->error);
+        if (status == 500) {
+            RINGLET_LOG(error) << "cannot open " << s.spec.root << "/" << rel_ << ": "
+                               << errno_code(file->error);
+        }
+        co_return co_await send_error(status, &s);
+    }
+    co_return co_await serve_file(s, *file, 200);
+}
+
+rt::task<bool> session::serve_file(const site& s, const files::file_info& file, int status) {
+    // Content negotiation over precompressed siblings (only for full 200 answers).
+    std::shared_ptr<const files::file_info> sidecar;
+    files::content_coding coding = files::content_coding::identity;
+    if (status == 200 && file.sidecars && !req_.accept_encoding.empty()) {
+        coding = files::choose_coding(req_.accept_encoding, file.sidecars);
+        if (coding != files::content_coding::identity) {
+            extra_.assign(rel_).append(files::sidecar_suffix(coding));
+            sidecar = co_await st_.cache.lookup(s.root_fd.get(), s.id, extra_, false);
+            if (sidecar->error || sidecar->is_dir) {
+                sidecar.reset();
+                coding = files::content_coding::identity;
+            }
+        }
+    }
+    const files::file_info& body = sidecar ? *sidecar : file;
+
+    char last_modified[http::http_date_size];
+    http::format_http_date(body.mtime, last_modified);
+    std::string_view lm(last_modified, sizeof last_modified);
+
+    std::uint64_t first = 0, length = body.size;
+    int code = status;
+    if (status == 200) {
+        files::request_conditions rc{req_.if_match, req_.if_none_match, req_.if_modified_since,
+                                     req_.if_unmodified_since, req_.if_range, true};
+        auto cond = files::evaluate_conditions(rc, {body.etag, body.mtime});
+        if (cond.outcome == files::condition_outcome::not_modified) {
+            http::response_writer w(head_, 304);
+            common_headers(w);
+            w.header("ETag", body.etag).header("Last-Modified", lm);
+            if (file.sidecars) w.raw("Vary: Accept-Encoding\r\n");
+            co_return co_await send(w.finish(), {});
+        }
+        if (cond.outcome == files::condition_outcome::precondition_failed) {
+            co_return co_await send_error(412, &s);
+        }
+        if (cond.honour_range && !req_.range.empty()) {
+            auto rd = files::parse_range(req_.range, body.size);
+            if (rd.kind == files::range_kind::unsatisfiable) {
+                http::response_writer w(head_, 416);
+                common_headers(w);
+                extra_.assign("bytes */").append(std::to_string(body.size));
+                w.header("Content-Range", extra_).header("Content-Length", std::uint64_t{0});
+                co_return co_await send(w.finish(), {});
+            }
+            if (rd.kind == files::range_kind::single) {
+                code = 206;
+                first = rd.range.first;
+                length = rd.range.length();
+            }
+        }
+    }
+
+    http::response_writer w(head_, code);
+    common_headers(w);
+    w.header("Content-Type", file.content_type.empty() ? body.content_type : file.content_type);
+    w.header("Content-Length", length);
+    if (status == 200) {
+        w.header("Last-Modified", lm).header("ETag", body.etag).raw("Accept-Ranges: bytes\r\n");
+        if (file.sidecars) w.raw("Vary: Accept-Encoding\r\n");
+        if (coding != files::content_coding::identity) {
+            w.header("Content-Encoding", files::coding_name(coding));
+        }
+        if (code == 206) {
+            extra_.assign("bytes ")
+                .append(std::to_string(first))
+                .append("-")
+                .append(std::to_string(first + length - 1))
+                .append("/")
+                .append(std::to_string(body.size));
+            w.header("Content-Range", extra_);
+        }
+    }
+    std::string_view head = w.finish();
+    if (head_only_) co_return co_await send(head, {});
+    if (body.in_memory) co_return co_await send(head, std::string_view(body.content).substr(first, length));
+    co_return co_await stream_file(head, body, first, length);
+}
+
+rt::task<bool> session::send(std::string_view head, std::string_view body) {
+    iovec iov[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<char*>(body.data()), body.size()}};
+    auto r = co_await stream_.async_write_all(std::span(iov, body.empty() ? 1 : 2),
+                                              st_.limits.send_timeout_ns);
+    co_return r.has_value() && !close_after_;
+}
+
+rt::task<bool> session::stream_file(std::string_view head, const files::file_info& f,
+                                    std::uint64_t first, std::uint64_t length) {
+    // Bounded per connection: one chunk buffer while the body is in flight, freed after.
+    std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(st_.limits.stream_chunk, length));
+    auto buf = std::make_unique_for_overwrite<char[]>(chunk ? chunk : 1);
+    std::uint64_t off = first, left = length;
+    bool head_sent = false;
+    while (left > 0 || !head_sent) {
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, left));
+        std::size_t got = 0;
+        while (got < want) {
+            auto n = co_await rt::async_read(f.fd.get(), std::span(buf.get() + got, want - got), off + got);
+            if (!n || *n == 0) {
+                // Shrunk or failing file: the promised length cannot be kept. Before the head is
+                // out we can still say 500; after it, only closing is honest.
+                RINGLET_LOG(error) << "read failed while serving " << rel_ << ": "
+                                   << (n ? std::string("file shrank") : n.error().message());
+                if (!head_sent) {
+                    close_after_ = true;
+                    co_return co_await send_error(500);
+                }
+                co_return false;
+            }
+            got += static_cast<std::size_t>(*n);
+        }
+        iovec iov[2];
+        int cnt = 0;
+        if (!head_sent) iov[cnt++] = {const_cast<char*>(head.data()), head.size()};
+        iov[cnt++] = {buf.get(), got};
+        auto r = co_await stream_.async_write_all(std::span(iov, static_cast<std::size_t>(cnt)),
+                                                  st_.limits.send_timeout_ns);
+        if (!r) co_return false;
+        head_sent = true;
+        off += got;
+        left -= got;
+    }
+    co_return !close_after_;
+}
+
+rt::task<bool> session::send_error(int status, const site* s) {
+    std::shared_ptr<const files::file_info> page;
+    if (status == 404 && s) {
+        // The site's own 404.html, when it has one.
+        auto p = co_await st_.cache.lookup(s->root_fd.get(), s->id, "404.html", false);
+        if (!p->error && !p->is_dir && p->in_memory) page = std::move(p);
+    }
+    http::response_writer w(head_, status);
+    common_headers(w);
+    if (status == 405) w.raw("Allow: GET, HEAD\r\n");
+    std::string_view body;
+    if (page) {
+        body = page->content;
+        w.header("Content-Type", page->content_type);
+    } else {
+        body = error_body(status);
+        w.raw("Content-Type: text/html; charset=utf-8\r\n");
+    }
+    w.header("Content-Length", body.size());
+    std::string_view head = w.finish();
+    co_return co_await send(head, head_only_ ? std::string_view() : body);
+}
+
+rt::task<bool> session::send_redirect(std::string_view rel) {
+    location_for(rel, req_.query, extra_);
+    http::response_writer w(head_, 301);
+    common_headers(w);
+    w.header("Location", extra_);
+    std::string_view body = error_body(301);
+    w.raw("Content-Type: text/html; charset=utf-8\r\n").header("Content-Length", body.size());
+    std::string_view head = w.finish();
+    co_return co_await send(head, head_only_ ? std::string_view() : body);
+}
+
+// Half-close and read what the client still sends (bounded in bytes and time), so that closing
+// does not turn into a TCP reset that destroys the response we just sent.
+rt::task<void> session::lingering_close() {
+    ::shutdown(stream_.fd(), SHUT_WR);
+    std::int64_t deadline = rt::this_reactor().now() + 2'000'000'000;
+    char sink[4096];
+    std::size_t drained = 0;
+    while (drained < 256 * 1024) {
+        auto n = co_await stream_.async_read_some(sink, deadline);
+        if (!n || *n == 0) break;
+        drained += *n;
+    }
+}
+
+} // namespace
+
+rt::task<void> serve_connection(reactor_state& st, int fd) {
+    session s(st, fd);
+    co_await s.run();
+}
+
+void begin_drain(reactor_state& st) {
+    st.draining = true;
+    for (connection_entry* e = st.connections; e;) {
+        connection_entry* next = e->next; // interrupt() may end the connection and unlink it
+        if (e->idle) e->stream->interrupt();
+        e = next;
+    }
+}
+
+void abort_connections(reactor_state& st) {
+    for (connection_entry* e = st.connections; e;) {
+        connection_entry* next = e->next;
+        e->stream->interrupt();
+        rt::cancel_fd_now(e->stream->fd());
+        e = next;
+    }
+}
+
+} // namespace ringlet::server
