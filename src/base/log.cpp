@@ -16,17 +16,24 @@ thread_local std::string thread_name = "main";
 
 std::string_view level_name(level l) {
     switch (l) {
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warn: return "warn";
-    case level::error: return "error";
-    case level::off: break;
+    case level::debug:
+        return "debug";
+    case level::info:
+        return "info";
+    case level::warn:
+        return "warn";
+    case level::error:
+        return "error";
+    case level::off:
+        break;
     }
     return "?";
 }
 } // namespace
 
-void set_level(level l) noexcept { detail::threshold.store(static_cast<int>(l)); }
+void set_level(level l) noexcept {
+    detail::threshold.store(static_cast<int>(l));
+}
 
 bool parse_level(std::string_view name, level& out) noexcept {
     for (level l : {level::debug, level::info, level::warn, level::error, level::off}) {
@@ -38,7 +45,9 @@ bool parse_level(std::string_view name, level& out) noexcept {
     return false;
 }
 
-void set_thread_name(std::string_view name) { thread_name = name; }
+void set_thread_name(std::string_view name) {
+    thread_name = name;
+}
 
 line& line::operator<<(double v) {
     char buf[32];

@@ -21,16 +21,15 @@ void make_key(std::string& key, std::uint32_t root_id, std::string_view rel) {
 }
 
 rt::task<bool> exists_regular(int root_fd, std::string path) {
-    struct statx st{};
+    struct statx st {};
     auto r = co_await rt::async_statx(root_fd, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &st);
-    co_return r && S_ISREG(st.stx_mode);
+    co_return r&& S_ISREG(st.stx_mode);
 }
 
 } // namespace
 
-rt::task<std::shared_ptr<const file_info>> file_cache::lookup(int root_fd, std::uint32_t root_id,
-                                                              std::string_view rel,
-                                                              bool probe_sidecars) {
+rt::task<std::shared_ptr<const file_info>>
+file_cache::lookup(int root_fd, std::uint32_t root_id, std::string_view rel, bool probe_sidecars) {
     auto& r = rt::this_reactor();
     make_key(key_, root_id, rel);
     if (auto it = map_.find(key_); it != map_.end()) {
@@ -61,10 +60,10 @@ rt::task<std::shared_ptr<file_info>> file_cache::load(int root_fd, std::string p
     }
     unique_fd fd(*opened);
 
-    struct statx st{};
-    auto stat = co_await rt::async_statx(fd.get(), "", AT_EMPTY_PATH,
-                                         STATX_TYPE | STATX_MODE | STATX_SIZE | STATX_MTIME | STATX_INO,
-                                         &st);
+    struct statx st {};
+    auto stat = co_await rt::async_statx(
+        fd.get(), "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_SIZE | STATX_MTIME | STATX_INO,
+        &st);
     if (!stat) {
         info->error = stat.error().value();
         co_return info;

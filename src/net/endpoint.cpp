@@ -9,7 +9,9 @@
 namespace ringlet::net {
 
 namespace {
-result<endpoint> bad() { return fail_errno(EINVAL); }
+result<endpoint> bad() {
+    return fail_errno(EINVAL);
+}
 } // namespace
 
 result<endpoint> endpoint::parse(std::string_view text) {
@@ -49,7 +51,8 @@ endpoint endpoint::of_socket(int fd) {
 }
 
 std::uint16_t endpoint::port() const noexcept {
-    if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+    if (addr.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
     return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
 }
 
@@ -57,7 +60,8 @@ std::string endpoint::to_string() const {
     char buf[INET6_ADDRSTRLEN] = {};
     std::string out;
     if (addr.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, buf, sizeof buf);
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, buf,
+                  sizeof buf);
         out.append("[").append(buf).append("]");
     } else {
         inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, buf, sizeof buf);

@@ -127,9 +127,13 @@ void tcp_stream::abort_wait(int err) {
     finish_read(-err);
 }
 
-void tcp_stream::interrupt() { abort_wait(ECANCELED); }
+void tcp_stream::interrupt() {
+    abort_wait(ECANCELED);
+}
 
-void tcp_stream::on_deadline(rt::timer& t) { static_cast<tcp_stream*>(t.context())->abort_wait(ETIMEDOUT); }
+void tcp_stream::on_deadline(rt::timer& t) {
+    static_cast<tcp_stream*>(t.context())->abort_wait(ETIMEDOUT);
+}
 
 void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, unsigned tag) {
     auto* self = static_cast<tcp_stream*>(c);
@@ -177,7 +181,8 @@ void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, un
         return;
     }
     if (self->mode_ == recv_mode::multishot && !self->paused_ &&
-        (self->queued_bytes_ > max_queued_bytes || self->queue_.size() - self->head_ > max_queued_chunks)) {
+        (self->queued_bytes_ > max_queued_bytes ||
+         self->queue_.size() - self->head_ > max_queued_chunks)) {
         // The reader is busy (e.g. sending a large file): stop taking shared buffers.
         self->paused_ = true;
         rt::cancel_now(rt::encode(self, tag_multishot));

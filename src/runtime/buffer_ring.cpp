@@ -6,7 +6,8 @@ namespace ringlet::rt {
 
 result<void> buffer_ring::init(io_uring& ring, unsigned count, unsigned size, std::uint16_t group) {
     map_size_ = count * sizeof(io_uring_buf);
-    void* mem = ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    void* mem =
+        ::mmap(nullptr, map_size_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (mem == MAP_FAILED) return fail_errno(errno);
     br_ = static_cast<io_uring_buf_ring*>(mem);
 

@@ -32,14 +32,20 @@ struct frame_cache {
 
 thread_local frame_cache cache;
 
-std::size_t class_of(std::size_t n) { return (n + granule - 1) / granule - 1; }
+std::size_t class_of(std::size_t n) {
+    return (n + granule - 1) / granule - 1;
+}
 
 } // namespace
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // Sanitizers must see every free, so recycling is off in their builds.
-void* frame_alloc(std::size_t n) { return ::operator new(n); }
-void frame_free(void* p, std::size_t) noexcept { ::operator delete(p); }
+void* frame_alloc(std::size_t n) {
+    return ::operator new(n);
+}
+void frame_free(void* p, std::size_t) noexcept {
+    ::operator delete(p);
+}
 #else
 void* frame_alloc(std::size_t n) {
     std::size_t c = class_of(n);

@@ -35,7 +35,9 @@ struct spawn_access {
     static void reactor_done(reactor& r);
 };
 
-reactor* reactor::current() noexcept { return current_reactor; }
+reactor* reactor::current() noexcept {
+    return current_reactor;
+}
 
 std::int64_t reactor::clock_now() noexcept {
     timespec ts{};
@@ -99,8 +101,12 @@ void reactor::spawn(task<void> t) {
     spawn_access::run(*this, std::move(t));
 }
 
-void spawn_access::reactor_done(reactor& r) { reactor::on_spawned_done(r); }
-void reactor::on_spawned_done(reactor& r) { --r.live_; }
+void spawn_access::reactor_done(reactor& r) {
+    reactor::on_spawned_done(r);
+}
+void reactor::on_spawned_done(reactor& r) {
+    --r.live_;
+}
 
 void reactor::arm_doorbell() {
     io_uring_sqe* sqe = get_sqe();

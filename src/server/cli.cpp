@@ -49,8 +49,10 @@ std::string_view serve_usage_text() {
            "options:\n"
            "  --root DIR            start a site serving DIR\n"
            "  --host NAME           a host name of the current site (repeatable)\n"
-           "  --allow-dotfiles      serve paths with segments starting with '.' for the current site\n"
-           "  --http-listen ADDR    plain-HTTP address, default 127.0.0.1:8080 ([::1]:8080 for IPv6)\n"
+           "  --allow-dotfiles      serve paths with segments starting with '.' for the current "
+           "site\n"
+           "  --http-listen ADDR    plain-HTTP address, default 127.0.0.1:8080 ([::1]:8080 for "
+           "IPv6)\n"
            "  --no-tls              serve plain HTTP only (the only mode until TLS lands)\n"
            "  --workers N           reactor threads, default one per CPU\n"
            "  --pidfile FILE        write the process id to FILE while running\n"
@@ -78,7 +80,8 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
         } else if (a == "--host") {
             if (!need_value(i, a, v)) return false;
             if (out.sites.empty()) {
-                error = "--host " + std::string(v) + " comes before any --root; put it after the --root it names";
+                error = "--host " + std::string(v) +
+                        " comes before any --root; put it after the --root it names";
                 return false;
             }
             if (!valid_host_name(v)) {
@@ -88,7 +91,8 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
             out.sites.back().hosts.emplace_back(v);
         } else if (a == "--allow-dotfiles") {
             if (out.sites.empty()) {
-                error = "--allow-dotfiles comes before any --root; put it after the --root it applies to";
+                error = "--allow-dotfiles comes before any --root; put it after the --root it "
+                        "applies to";
                 return false;
             }
             out.sites.back().allow_dotfiles = true;
@@ -109,11 +113,13 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
         } else if (a == "--pidfile") {
             if (!need_value(i, a, v)) return false;
             out.pidfile = std::string(v);
-        } else if (a == "--drain-timeout" || a == "--header-timeout" || a == "--keepalive-timeout") {
+        } else if (a == "--drain-timeout" || a == "--header-timeout" ||
+                   a == "--keepalive-timeout") {
             if (!need_value(i, a, v)) return false;
             std::int64_t ns = 0;
             if (!parse_seconds(v, ns) || (ns == 0 && a != "--drain-timeout")) {
-                error = std::string(a) + " '" + std::string(v) + "' must be whole seconds (at most 86400)";
+                error = std::string(a) + " '" + std::string(v) +
+                        "' must be whole seconds (at most 86400)";
                 return false;
             }
             if (a == "--drain-timeout") out.drain_timeout_ns = ns;
@@ -123,7 +129,8 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
             if (!need_value(i, a, v)) return false;
             log::level l;
             if (!log::parse_level(v, l)) {
-                error = "--log-level '" + std::string(v) + "' must be debug, info, warn, error or off";
+                error =
+                    "--log-level '" + std::string(v) + "' must be debug, info, warn, error or off";
                 return false;
             }
             log::set_level(l);

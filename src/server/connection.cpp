@@ -88,10 +88,13 @@ int status_for_errno(int e) {
     case ENOTDIR:
     case EXDEV: // RESOLVE_BENEATH: the path (or a symlink in it) leaves the root
     case ELOOP:
-    case ENAMETOOLONG: return 404;
+    case ENAMETOOLONG:
+        return 404;
     case EACCES:
-    case EPERM: return 403;
-    default: return 500;
+    case EPERM:
+        return 403;
+    default:
+        return 500;
     }
 }
 
@@ -105,8 +108,10 @@ public:
         ++st_.connection_count;
     }
     ~session() {
-        if (entry_.prev) entry_.prev->next = entry_.next;
-        else st_.connections = entry_.next;
+        if (entry_.prev)
+            entry_.prev->next = entry_.next;
+        else
+            st_.connections = entry_.next;
         if (entry_.next) entry_.next->prev = entry_.prev;
         --st_.connection_count;
     }
@@ -121,8 +126,8 @@ private:
     rt::task<bool> send_error(int status, const site* s = nullptr);
     rt::task<bool> send_redirect(std::string_view rel);
     rt::task<bool> send(std::string_view head, std::string_view body);
-    rt::task<bool> stream_file(std::string_view head, const files::file_info& f, std::uint64_t first,
-                               std::uint64_t length);
+    rt::task<bool> stream_file(std::string_view head, const files::file_info& f,
+                               std::uint64_t first, std::uint64_t length);
     rt::task<void> lingering_close();
     void common_headers(http::response_writer& w);
 
@@ -132,7 +137,8 @@ private:
     std::unique_ptr<char[]> in_;
     std::size_t cap_ = 0, len_ = 0, head_len_ = 0;
     std::uint64_t served_ = 0;
-    bool close_after_ = false;
+    bool close_after_ = false; // say "Connection: close" and close after this response
+    bool linger_ = false;      // drain input before closing
     bool head_only_ = false;
     http::request req_;
     std::string head_;  // response head, reused
@@ -147,19 +153,20 @@ rt::task<void> session::run() {
         if (outcome != 1) {
             close_after_ = true;
             head_only_ = false;
-            (void)co_await send_error(outcome);
-            co_await lingering_close();
+            if (co_await send_error(outcome)) co_await lingering_close();
             break;
         }
-        bool ok = co_await respond();
+        bool sent = co_await respond();
         ++served_;
-        if (!ok) break;
+        if (!sent) break; // the peer is gone or stalled: nothing more to say
         // Drop the answered request; pipelined bytes behind it move to the front.
         std::memmove(in_.get(), in_.get() + head_len_, len_ - head_len_);
         len_ -= head_len_;
         head_len_ = 0;
         if (close_after_) {
-            if (len_ > 0) co_await lingering_close();
+            // Unread input (pipelined requests, a refused body) would make close() send a
+            // reset that can destroy the response in flight.
+            if (len_ > 0 || linger_) co_await lingering_close();
             break;
         }
     }
@@ -171,8 +178,8 @@ rt::task<void> session::run() {
 rt::task<int> session::next_request() {
     auto& r = rt::this_reactor();
     const auto& lim = st_.limits;
-    std::int64_t deadline = r.now() + (len_ > 0 || served_ == 0 ? lim.header_timeout_ns
-                                                                : lim.keepalive_timeout_ns);
+    std::int64_t deadline =
+        r.now() + (len_ > 0 || served_ == 0 ? lim.header_timeout_ns : lim.keepalive_timeout_ns);
     for (;;) {
         if (len_ > 0) {
             auto p = http::parse_request({in_.get(), len_}, req_);
@@ -218,7 +225,7 @@ rt::task<bool> session::respond() {
     close_after_ = !req_.keep_alive || st_.draining;
     head_only_ = req_.method == http::method::head;
     if (int status = http::reject_status(req_)) {
-        if (status != 405) close_after_ = true; // a body we will not read follows
+        if (status != 405) close_after_ = linger_ = true; // a body we will not read follows
         co_return co_await send_error(status);
     }
     const site& s = st_.sites->select(req_.host);
@@ -227,9 +234,12 @@ rt::task<bool> session::respond() {
 
 rt::task<bool> session::serve_path(const site& s) {
     switch (files::normalize_path(req_.path, rel_)) {
-    case files::path_error::none: break;
-    case files::path_error::too_long: co_return co_await send_error(414, &s);
-    default: co_return co_await send_error(400, &s);
+    case files::path_error::none:
+        break;
+    case files::path_error::too_long:
+        co_return co_await send_error(414, &s);
+    default:
+        co_return co_await send_error(400, &s);
     }
     if (!s.spec.allow_dotfiles && files::has_dot_segment(rel_)) {
         co_return co_await send_error(404, &s);
@@ -278,8 +288,9 @@ rt::task<bool> session::serve_file(const site& s, const files::file_info& file, 
     std::uint64_t first = 0, length = body.size;
     int code = status;
     if (status == 200) {
-        files::request_conditions rc{req_.if_match, req_.if_none_match, req_.if_modified_since,
-                                     req_.if_unmodified_since, req_.if_range, true};
+        files::request_conditions rc{req_.if_match,          req_.if_none_match,
+                                     req_.if_modified_since, req_.if_unmodified_since,
+                                     req_.if_range,          true};
         auto cond = files::evaluate_conditions(rc, {body.etag, body.mtime});
         if (cond.outcome == files::condition_outcome::not_modified) {
             http::response_writer w(head_, 304);
@@ -330,7 +341,8 @@ rt::task<bool> session::serve_file(const site& s, const files::file_info& file, 
     }
     std::string_view head = w.finish();
     if (head_only_) co_return co_await send(head, {});
-    if (body.in_memory) co_return co_await send(head, std::string_view(body.content).substr(first, length));
+    if (body.in_memory)
+        co_return co_await send(head, std::string_view(body.content).substr(first, length));
     co_return co_await stream_file(head, body, first, length);
 }
 
@@ -339,13 +351,14 @@ rt::task<bool> session::send(std::string_view head, std::string_view body) {
                     {const_cast<char*>(body.data()), body.size()}};
     auto r = co_await stream_.async_write_all(std::span(iov, body.empty() ? 1 : 2),
                                               st_.limits.send_timeout_ns);
-    co_return r.has_value() && !close_after_;
+    co_return r.has_value();
 }
 
 rt::task<bool> session::stream_file(std::string_view head, const files::file_info& f,
                                     std::uint64_t first, std::uint64_t length) {
     // Bounded per connection: one chunk buffer while the body is in flight, freed after.
-    std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(st_.limits.stream_chunk, length));
+    std::size_t chunk =
+        static_cast<std::size_t>(std::min<std::uint64_t>(st_.limits.stream_chunk, length));
     auto buf = std::make_unique_for_overwrite<char[]>(chunk ? chunk : 1);
     std::uint64_t off = first, left = length;
     bool head_sent = false;
@@ -353,7 +366,8 @@ rt::task<bool> session::stream_file(std::string_view head, const files::file_inf
         std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, left));
         std::size_t got = 0;
         while (got < want) {
-            auto n = co_await rt::async_read(f.fd.get(), std::span(buf.get() + got, want - got), off + got);
+            auto n = co_await rt::async_read(f.fd.get(), std::span(buf.get() + got, want - got),
+                                             off + got);
             if (!n || *n == 0) {
                 // Shrunk or failing file: the promised length cannot be kept. Before the head is
                 // out we can still say 500; after it, only closing is honest.
@@ -378,7 +392,7 @@ rt::task<bool> session::stream_file(std::string_view head, const files::file_inf
         off += got;
         left -= got;
     }
-    co_return !close_after_;
+    co_return true;
 }
 
 rt::task<bool> session::send_error(int status, const site* s) {

@@ -209,7 +209,8 @@ int run_server(server_options opts) {
     }
 
     std::vector<int> cpus = allowed_cpus();
-    unsigned n = opts.workers ? opts.workers : static_cast<unsigned>(std::max<std::size_t>(1, cpus.size()));
+    unsigned n =
+        opts.workers ? opts.workers : static_cast<unsigned>(std::max<std::size_t>(1, cpus.size()));
     auto listeners = net::open_listeners(*where, n);
     if (!listeners) {
         RINGLET_LOG(error) << "cannot listen on " << opts.http_listen << ": " << listeners.error();
@@ -297,7 +298,8 @@ int run_server(server_options opts) {
                 w->reactor->post([t] { drain_current_worker(t); });
             }
         } else {
-            RINGLET_LOG(info) << "signal " << ::strsignal(sig) << " ignored (reload arrives with the config issue)";
+            RINGLET_LOG(info) << "signal " << ::strsignal(sig)
+                              << " ignored (reload arrives with the config issue)";
         }
     }
     for (auto& w : workers) w->thread.join();

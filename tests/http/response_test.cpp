@@ -7,7 +7,9 @@ using namespace ringlet::http;
 TEST(response, writes_status_line_headers_and_the_empty_line) {
     std::string out = "leftover from the previous response";
     response_writer w(out, 206);
-    w.header("Content-Length", std::uint64_t{1234}).header("ETag", "\"x\"").raw("Vary: Accept-Encoding\r\n");
+    w.header("Content-Length", std::uint64_t{1234})
+        .header("ETag", "\"x\"")
+        .raw("Vary: Accept-Encoding\r\n");
     EXPECT_EQ(w.finish(), "HTTP/1.1 206 Partial Content\r\nContent-Length: 1234\r\nETag: \"x\"\r\n"
                           "Vary: Accept-Encoding\r\n\r\n");
 }

@@ -75,7 +75,8 @@ TEST(tcp_stream, accepts_and_echoes_over_loopback) {
         unique_fd c = connect_to(l.port);
         std::thread writer([&] {
             for (std::size_t off = 0; off < sent.size();) {
-                ssize_t w = ::send(c.get(), sent.data() + off, std::min<std::size_t>(65536, sent.size() - off), 0);
+                ssize_t w = ::send(c.get(), sent.data() + off,
+                                   std::min<std::size_t>(65536, sent.size() - off), 0);
                 if (w <= 0) break;
                 off += static_cast<std::size_t>(w);
             }
@@ -130,15 +131,19 @@ TEST(tcp_stream, interrupt_wakes_a_waiting_reader_and_data_still_arrives_later) 
         struct interrupter {
             net::tcp_stream* s;
             rt::timer t{&interrupter::fire, this};
-            static void fire(rt::timer& t) { static_cast<interrupter*>(t.context())->s->interrupt(); }
+            static void fire(rt::timer& t) {
+                static_cast<interrupter*>(t.context())->s->interrupt();
+            }
         } irq{&s};
         rt::this_reactor().timers().arm(irq.t, rt::this_reactor().now() + 10'000'000);
         char buf[64];
         auto first = co_await s.async_read_some(buf, rt::timer::never);
-        std::string out = first ? "data" : first.error() == std::errc::operation_canceled ? "canceled" : "other";
+        std::string out = first                                            ? "data"
+                          : first.error() == std::errc::operation_canceled ? "canceled"
+                                                                           : "other";
         ::send(client, "hello", 5, 0);
         auto second = co_await s.async_read_some(buf, rt::this_reactor().now() + 2'000'000'000);
-        if (second) out += ":" + std::string(buf, *second);
+        if (second) out.append(":").append(buf, *second);
         co_await s.async_close();
         co_return out;
     }(l.fd.get(), c.get()));
@@ -156,7 +161,9 @@ TEST(tcp_stream, cancelling_an_in_flight_recv_completes_it_with_operation_cancel
         struct canceller {
             int fd;
             rt::timer t{&canceller::fire, this};
-            static void fire(rt::timer& t) { rt::cancel_fd_now(static_cast<canceller*>(t.context())->fd); }
+            static void fire(rt::timer& t) {
+                rt::cancel_fd_now(static_cast<canceller*>(t.context())->fd);
+            }
         } k{fd};
         rt::this_reactor().timers().arm(k.t, rt::this_reactor().now() + 10'000'000);
         auto n = co_await rt::async_recv(fd, buf);
@@ -223,7 +230,9 @@ TEST(tcp_stream, exhausted_buffer_ring_falls_back_without_losing_data) {
 TEST(listener, a_taken_port_is_reported_as_address_in_use) {
     auto l = listen_ephemeral();
     ASSERT_TRUE(l.fd);
-    auto ep = net::endpoint::parse("127.0.0.1:" + std::to_string(l.port));
+    std::string addr = "127.0.0.1:";
+    addr.append(std::to_string(l.port));
+    auto ep = net::endpoint::parse(addr);
     auto again = net::open_listeners(*ep, 2);
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error(), std::errc::address_in_use);
@@ -234,11 +243,16 @@ TEST(endpoint, parses_and_prints_addresses) {
         const char* in;
         const char* out; // nullptr = invalid
     } rows[] = {
-        {"127.0.0.1:8080", "127.0.0.1:8080"}, {"[::1]:443", "[::1]:443"},
-        {"localhost:80", "127.0.0.1:80"},     {":8080", "0.0.0.0:8080"},
-        {"*:9", "0.0.0.0:9"},                 {"127.0.0.1", nullptr},
-        {"127.0.0.1:99999", nullptr},         {"example.com:80", nullptr},
-        {"[::1:80", nullptr},                 {"1.2.3.4:8x", nullptr},
+        {"127.0.0.1:8080", "127.0.0.1:8080"},
+        {"[::1]:443", "[::1]:443"},
+        {"localhost:80", "127.0.0.1:80"},
+        {":8080", "0.0.0.0:8080"},
+        {"*:9", "0.0.0.0:9"},
+        {"127.0.0.1", nullptr},
+        {"127.0.0.1:99999", nullptr},
+        {"example.com:80", nullptr},
+        {"[::1:80", nullptr},
+        {"1.2.3.4:8x", nullptr},
     };
     for (const row& r : rows) {
         auto e = net::endpoint::parse(r.in);

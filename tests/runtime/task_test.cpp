@@ -12,7 +12,9 @@ using namespace ringlet;
 
 namespace {
 
-rt::task<int> child(int v) { co_return v * 2; }
+rt::task<int> child(int v) {
+    co_return v * 2;
+}
 
 rt::task<long> sum_children(int n) {
     long total = 0;
@@ -95,8 +97,8 @@ TEST(reactor, linked_timeout_ends_an_operation_with_timed_out) {
     auto t0 = rt::reactor::clock_now();
     auto res = r->run_until_done([](int fd, char* b) -> rt::task<result<int>> {
         // A pipe with no writer activity: the read can only end by its 30 ms deadline.
-        auto op = rt::uring_op(
-            [=](io_uring_sqe* s) { io_uring_prep_read(s, fd, b, 8, 0); }, 30'000'000);
+        auto op =
+            rt::uring_op([=](io_uring_sqe* s) { io_uring_prep_read(s, fd, b, 8, 0); }, 30'000'000);
         co_return co_await op;
     }(fds[0], buf));
     ASSERT_FALSE(res);

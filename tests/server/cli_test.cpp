@@ -17,9 +17,11 @@ bool parse(std::vector<std::string_view> args, server_options& o, std::string& e
 TEST(cli, sites_are_grouped_by_root) {
     server_options o;
     std::string err;
-    ASSERT_TRUE(parse({"--root", "/a", "--host", "a.test", "--host", "www.a.test", "--root", "/b",
-                       "--host", "b.test", "--allow-dotfiles", "--http-listen", "127.0.0.1:9",
-                       "--no-tls", "--workers", "3", "--pidfile", "/tmp/p", "--drain-timeout", "4"},
+    ASSERT_TRUE(parse({"--root",      "/a",         "--host",           "a.test",
+                       "--host",      "www.a.test", "--root",           "/b",
+                       "--host",      "b.test",     "--allow-dotfiles", "--http-listen",
+                       "127.0.0.1:9", "--no-tls",   "--workers",        "3",
+                       "--pidfile",   "/tmp/p",     "--drain-timeout",  "4"},
                       o, err))
         << err;
     ASSERT_EQ(o.sites.size(), 2u);
@@ -50,9 +52,11 @@ TEST(cli, bad_input_gets_a_message_naming_the_flag) {
         {{"--bogus"}, "unknown option '--bogus' for serve"},
         {{"--root"}, "option --root needs a value"},
         {{"--root", "--host"}, "option --root needs a value"},
-        {{"--host", "a.test"}, "--host a.test comes before any --root; put it after the --root it names"},
+        {{"--host", "a.test"},
+         "--host a.test comes before any --root; put it after the --root it names"},
         {{"--root", "/a", "--host", "bad host"}, "--host 'bad host' is not a valid host name"},
-        {{"--allow-dotfiles"}, "--allow-dotfiles comes before any --root; put it after the --root it applies to"},
+        {{"--allow-dotfiles"},
+         "--allow-dotfiles comes before any --root; put it after the --root it applies to"},
         {{"--workers", "0"}, "--workers '0' must be a whole number from 1 to 1024"},
         {{"--workers", "two"}, "--workers 'two' must be a whole number from 1 to 1024"},
         {{"--drain-timeout", "-1"}, "--drain-timeout '-1' must be whole seconds (at most 86400)"},

@@ -11,10 +11,10 @@ TEST(site, host_normalisation_drops_port_case_and_trailing_dot) {
         const char* in;
         const char* out;
     } rows[] = {
-        {"example.com", "example.com"}, {"Example.COM:8080", "example.com"},
+        {"example.com", "example.com"},  {"Example.COM:8080", "example.com"},
         {"example.com.", "example.com"}, {"example.com.:443", "example.com"},
-        {"[::1]:8080", "[::1]"},          {"[::1]", "[::1]"},
-        {"127.0.0.1:80", "127.0.0.1"},    {"", ""},
+        {"[::1]:8080", "[::1]"},         {"[::1]", "[::1]"},
+        {"127.0.0.1:80", "127.0.0.1"},   {"", ""},
     };
     for (const row& r : rows) {
         char buf[256];

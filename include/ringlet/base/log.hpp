@@ -51,8 +51,7 @@ public:
         return *this;
     }
     template <std::integral I>
-        requires(!std::same_as<I, char> && !std::same_as<I, bool>)
-    line& operator<<(I v) {
+    requires(!std::same_as<I, char> && !std::same_as<I, bool>) line& operator<<(I v) {
         char buf[24];
         auto r = std::to_chars(buf, buf + sizeof buf, v);
         text_.append(buf, r.ptr);

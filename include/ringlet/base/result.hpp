@@ -25,8 +25,12 @@ template <class E>
 unexpected(E) -> unexpected<E>;
 
 // An errno value (positive, as in `errno` or `-cqe->res`) as a std::error_code.
-inline std::error_code errno_code(int e) noexcept { return {e, std::system_category()}; }
-inline unexpected<std::error_code> fail_errno(int e) noexcept { return {errno_code(e)}; }
+inline std::error_code errno_code(int e) noexcept {
+    return {e, std::system_category()};
+}
+inline unexpected<std::error_code> fail_errno(int e) noexcept {
+    return {errno_code(e)};
+}
 
 template <class T>
 class [[nodiscard]] result {

@@ -36,8 +36,8 @@ struct file_info {
     std::string etag;              // strong, with quotes
     std::string_view content_type; // from the built-in table (static storage)
     bool in_memory = false;
-    std::string content; // the whole file when in_memory
-    unique_fd fd;        // open for streaming when !in_memory and a regular file
+    std::string content;       // the whole file when in_memory
+    unique_fd fd;              // open for streaming when !in_memory and a regular file
     std::uint8_t sidecars = 0; // content_coding bits of existing .br/.zst/.gz siblings
     std::int64_t expires = 0;  // reactor time (ns)
 };

@@ -96,9 +96,9 @@ private:
     int fd_;
     recv_mode mode_ = recv_mode::idle;
     bool eof_ = false, paused_ = false, closing_ = false, ring_dry_ = false;
-    int error_ = 0;           // sticky socket error (positive errno)
-    int abort_reason_ = 0;    // why a pending one-shot recv is being cancelled
-    int result_ = 0;          // outcome for read_result: >= 0 bytes, < 0 errno
+    int error_ = 0;        // sticky socket error (positive errno)
+    int abort_reason_ = 0; // why a pending one-shot recv is being cancelled
+    int result_ = 0;       // outcome for read_result: >= 0 bytes, < 0 errno
     std::vector<chunk> queue_;
     std::size_t head_ = 0, queued_bytes_ = 0;
     std::coroutine_handle<> waiter_, close_waiter_;

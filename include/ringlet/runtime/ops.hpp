@@ -19,8 +19,8 @@
 #include "ringlet/runtime/reactor.hpp"
 #include "ringlet/runtime/timer_queue.hpp"
 
-#include <linux/openat2.h>
 #include <liburing.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -34,7 +34,8 @@ namespace ringlet::rt {
 template <class Prep>
 class uring_op : completion {
 public:
-    uring_op(Prep prep, std::int64_t timeout_ns = 0) noexcept : prep_(prep), timeout_ns_(timeout_ns) {
+    uring_op(Prep prep, std::int64_t timeout_ns = 0) noexcept
+        : prep_(prep), timeout_ns_(timeout_ns) {
         on_cqe = &uring_op::on_complete;
     }
     uring_op(const uring_op&) = delete;
@@ -125,7 +126,8 @@ inline auto async_openat2(int dirfd, const char* path, open_how* how) {
 }
 
 inline auto async_statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* out) {
-    return uring_op([=](io_uring_sqe* s) { io_uring_prep_statx(s, dirfd, path, flags, mask, out); });
+    return uring_op(
+        [=](io_uring_sqe* s) { io_uring_prep_statx(s, dirfd, path, flags, mask, out); });
 }
 
 // pread(2): returns bytes read (0 at end of file).
@@ -159,11 +161,14 @@ private:
     std::int64_t ns_;
     std::coroutine_handle<> waiter_;
 };
-inline sleep_awaiter sleep_for(std::int64_t ns) { return sleep_awaiter(ns); }
+inline sleep_awaiter sleep_for(std::int64_t ns) {
+    return sleep_awaiter(ns);
+}
 
 // Cancels every in-flight operation on `fd` (IORING_ASYNC_CANCEL_FD | ALL); returns how many.
 inline auto async_cancel_fd(int fd) {
-    return uring_op([=](io_uring_sqe* s) { io_uring_prep_cancel_fd(s, fd, IORING_ASYNC_CANCEL_ALL); });
+    return uring_op(
+        [=](io_uring_sqe* s) { io_uring_prep_cancel_fd(s, fd, IORING_ASYNC_CANCEL_ALL); });
 }
 
 // Queues the same cancellation without waiting for its result (safe from non-coroutine code).

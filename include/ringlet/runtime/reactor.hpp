@@ -112,7 +112,9 @@ private:
     std::vector<std::function<void()>> posted_, running_;
 };
 
-inline reactor& this_reactor() noexcept { return *reactor::current(); }
+inline reactor& this_reactor() noexcept {
+    return *reactor::current();
+}
 
 namespace detail {
 // Completes when `t` completes; used by run_until_done.
