@@ -32,7 +32,7 @@ struct frame_cache {
 
 thread_local frame_cache cache;
 
-std::size_t class_of(std::size_t n) {
+[[maybe_unused]] std::size_t class_of(std::size_t n) {
     return (n + granule - 1) / granule - 1;
 }
 
