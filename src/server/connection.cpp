@@ -225,7 +225,8 @@ rt::task<bool> session::respond() {
     close_after_ = !req_.keep_alive || st_.draining;
     head_only_ = req_.method == http::method::head;
     if (int status = http::reject_status(req_)) {
-        if (status != 405) close_after_ = linger_ = true; // a body we will not read follows
+        // A body we will not read may follow: answer, then close (after draining it).
+        if (req_.has_transfer_encoding || req_.content_length > 0) close_after_ = linger_ = true;
         co_return co_await send_error(status);
     }
     const site& s = st_.sites->select(req_.host);
