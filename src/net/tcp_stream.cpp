@@ -131,6 +131,15 @@ void tcp_stream::interrupt() {
     abort_wait(ECANCELED);
 }
 
+void tcp_stream::abort() {
+    aborted_ = true;
+    if (!error_) error_ = ECANCELED;
+    // A cancelled MSG_WAITALL send reports the bytes it got out, so the writer loop would just
+    // send the rest: aborted_ stops it there.
+    rt::cancel_fd_now(fd_);
+    abort_wait(ECANCELED);
+}
+
 void tcp_stream::on_deadline(rt::timer& t) {
     static_cast<tcp_stream*>(t.context())->abort_wait(ETIMEDOUT);
 }
@@ -202,6 +211,7 @@ void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, un
 rt::task<result<void>> tcp_stream::async_write_all(std::span<iovec> iov, std::int64_t timeout_ns) {
     msghdr msg{};
     while (!iov.empty()) {
+        if (aborted_) co_return fail_errno(ECANCELED);
         if (iov.front().iov_len == 0) {
             iov = iov.subspan(1);
             continue;

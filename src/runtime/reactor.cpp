@@ -175,6 +175,9 @@ void reactor::run_once(bool block) {
         if (n == batch_.size()) break;
     }
     io_uring_cq_advance(&ring_, n);
+    // The wait may have been long: what the completions start (deadlines, say) must not be
+    // measured from the time before it.
+    now_ = clock_now();
     for (unsigned i = 0; i < n; ++i) {
         const io_uring_cqe& e = batch_[i];
         if (e.user_data == ignored_user_data) continue;

@@ -463,8 +463,7 @@ void begin_drain(reactor_state& st) {
 void abort_connections(reactor_state& st) {
     for (connection_entry* e = st.connections; e;) {
         connection_entry* next = e->next;
-        e->stream->interrupt();
-        rt::cancel_fd_now(e->stream->fd());
+        e->stream->abort();
         e = next;
     }
 }

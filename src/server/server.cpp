@@ -165,9 +165,11 @@ std::string io_uring_unavailable_reason() {
     if (knob >> disabled && disabled != 0) {
         why += ": the kernel setting kernel.io_uring_disabled is " + std::to_string(disabled) +
                " (set it to 0)";
-    } else if (rc == -EPERM || rc == -ENOSYS) {
+    } else if (rc == -EPERM) {
         why += ": a seccomp profile blocks it (Docker's default does; run with a profile that "
                "allows io_uring_setup, io_uring_enter and io_uring_register)";
+    } else if (rc == -ENOSYS) {
+        why += ": this kernel was built without it, or a seccomp profile hides it";
     }
     return why + ". ringlet needs io_uring (Linux 6.1 or newer).";
 }
@@ -264,6 +266,15 @@ int run_server(server_options opts) {
     RINGLET_LOG(info) << "listening on http://" << bound << " with " << n << " reactor(s)";
 
     // Wait for the signal that ends it all; then drain with a bound.
+    // Leaves without waiting for the reactors (their threads are still running, so no
+    // destructors may run), but still removes what this process created.
+    auto exit_now = [&](int code) {
+        std::error_code ec;
+        if (!demo_dir.empty()) std::filesystem::remove_all(demo_dir, ec);
+        if (!cleanup_guard.pidfile.empty()) std::filesystem::remove(cleanup_guard.pidfile, ec);
+        std::fflush(nullptr);
+        ::_exit(code);
+    };
     bool draining = false;
     std::int64_t hard_deadline = 0;
     for (;;) {
@@ -272,7 +283,7 @@ int run_server(server_options opts) {
         if (all_done) break;
         if (draining && rt::reactor::clock_now() > hard_deadline) {
             RINGLET_LOG(error) << "reactors did not stop in time; exiting";
-            return 1;
+            exit_now(1);
         }
         pollfd p{sfd.get(), POLLIN, 0};
         if (::poll(&p, 1, draining ? 50 : 1000) <= 0) continue;
@@ -281,11 +292,7 @@ int run_server(server_options opts) {
         int sig = static_cast<int>(si.ssi_signo);
         if (sig == SIGQUIT || (draining && (sig == SIGTERM || sig == SIGINT))) {
             RINGLET_LOG(warn) << "signal " << ::strsignal(sig) << ": exiting now";
-            std::fflush(nullptr);
-            std::error_code ec;
-            if (!demo_dir.empty()) std::filesystem::remove_all(demo_dir, ec);
-            if (!cleanup_guard.pidfile.empty()) std::filesystem::remove(cleanup_guard.pidfile, ec);
-            ::_exit(sig == SIGQUIT ? 0 : 1);
+            exit_now(sig == SIGQUIT ? 0 : 1);
         }
         if (sig == SIGTERM || sig == SIGINT) {
             RINGLET_LOG(info) << "signal " << ::strsignal(sig) << ": draining (up to "

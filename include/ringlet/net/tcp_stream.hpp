@@ -67,6 +67,9 @@ public:
 
     // Ends a waiting read with operation_canceled; later reads are unaffected.
     void interrupt();
+    // Ends the connection's I/O for good: a waiting read and any send in flight end with
+    // operation_canceled, and every later read or write fails at once. For shutdown deadlines.
+    void abort();
     bool read_waiting() const noexcept { return static_cast<bool>(waiter_); }
     // Bytes received and not yet read.
     std::size_t buffered() const noexcept { return queued_bytes_; }
@@ -95,7 +98,7 @@ private:
 
     int fd_;
     recv_mode mode_ = recv_mode::idle;
-    bool eof_ = false, paused_ = false, closing_ = false, ring_dry_ = false;
+    bool eof_ = false, paused_ = false, closing_ = false, ring_dry_ = false, aborted_ = false;
     int error_ = 0;        // sticky socket error (positive errno)
     int abort_reason_ = 0; // why a pending one-shot recv is being cancelled
     int result_ = 0;       // outcome for read_result: >= 0 bytes, < 0 errno

@@ -1,0 +1,752 @@
+"""Helpers for ringlet's integration tests (Python 3.11 standard library only).
+
+- Server: a context manager that starts `ringlet serve` on an ephemeral 127.0.0.1 port, waits for
+  the "listening on" log line, and on exit stops it with SIGTERM and checks it exits 0 (killing it
+  if it does not). Every process started here is killed at interpreter exit as a last resort.
+- Conn / exchange / read_all_responses: raw-socket HTTP/1.1 clients with bounded timeouts.
+- curl(): runs the real curl binary with --max-time.
+- build_fixture() / big_file(): the test sites and the 50 MiB file.
+
+RINGLET_BIN names the server binary; NO_URING_BIN names the seccomp helper (tests/integration/no_uring.c).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 5.0      # seconds to wait for the "listening on" line
+STOP_TIMEOUT = 15.0      # seconds SIGTERM may take before we call it a failure
+IO_TIMEOUT = 5.0         # default per-operation socket timeout
+
+LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+def ringlet_bin() -> str:
+    path = os.environ.get("RINGLET_BIN") or os.path.join(REPO, "build", "release", "ringlet")
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest(f"ringlet binary not found at {path} (set RINGLET_BIN)")
+    return path
+
+
+def no_uring_bin() -> str | None:
+    path = os.environ.get("NO_URING_BIN")
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def curl_bin() -> str:
+    path = shutil.which("curl")
+    if not path:
+        raise unittest.SkipTest("curl not installed")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Process bookkeeping: nothing we start may outlive the test run.
+
+_live: set[subprocess.Popen] = set()
+
+
+def _kill_leftovers() -> None:
+    for p in list(_live):
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+    _live.clear()
+
+
+atexit.register(_kill_leftovers)
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGKILL the child if this test process dies (e.g. killed by a ctest timeout)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def run_ringlet(args: list[str], *, timeout: float = 10.0, prefix: list[str] | None = None
+                ) -> subprocess.CompletedProcess:
+    """Runs ringlet to completion (for startup-error tests); kills it if it outlives `timeout`."""
+    cmd = (prefix or []) + [ringlet_bin()] + args
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, errors="replace",
+                         preexec_fn=_die_with_parent)
+    _live.add(p)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise AssertionError(f"{cmd} did not exit within {timeout} s; stderr:\n{err}")
+    finally:
+        _live.discard(p)
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+class Server:
+    """`with Server([(root, [hosts...]), ...], header_timeout=1) as srv:` ... srv.port ...
+
+    sites: list of (root, hosts) pairs; the first is the default site.
+    On exit the server gets SIGTERM and must exit 0 within STOP_TIMEOUT seconds (an
+    AssertionError otherwise, unless the body of the with-block already raised)."""
+
+    def __init__(self, sites, *, workers: int = 2, header_timeout: float | None = None,
+                 keepalive_timeout: float | None = None, drain_timeout: float | None = None,
+                 extra: list[str] | tuple = (), log_level: str | None = None):
+        self.sites = [(str(root), list(hosts)) for root, hosts in sites]
+        self.workers = workers
+        self.header_timeout = header_timeout
+        self.keepalive_timeout = keepalive_timeout
+        self.drain_timeout = drain_timeout
+        self.extra = list(extra)
+        self.log_level = log_level
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.returncode: int | None = None
+        self._dir: str | None = None
+        self._log_path: str | None = None
+        self._log_file = None
+        self._saved_log: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def argv(self) -> list[str]:
+        args = [ringlet_bin(), "serve"]
+        for root, hosts in self.sites:
+            args += ["--root", root]
+            for h in hosts:
+                args += ["--host", h]
+        args += ["--http-listen", f"{HOST}:0", "--no-tls", "--workers", str(self.workers),
+                 "--pidfile", self.pidfile]
+        for flag, value in (("--header-timeout", self.header_timeout),
+                            ("--keepalive-timeout", self.keepalive_timeout),
+                            ("--drain-timeout", self.drain_timeout),
+                            ("--log-level", self.log_level)):
+            if value is not None:
+                args += [flag, _fmt(value)]
+        return args + self.extra
+
+    def start(self) -> "Server":
+        self._dir = tempfile.mkdtemp(prefix="ringlet-srv-")
+        self.pidfile = os.path.join(self._dir, "ringlet.pid")
+        self._log_path = os.path.join(self._dir, "stderr.log")
+        # stderr goes to a file, not a pipe: a full pipe would block the server.
+        try:
+            argv = self.argv()
+            self._log_file = open(self._log_path, "wb")
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                         stdout=self._log_file, stderr=self._log_file,
+                                         preexec_fn=_die_with_parent)
+        except BaseException:
+            self._cleanup()
+            raise
+        _live.add(self.proc)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            m = LISTEN_RE.search(self.log())
+            if m:
+                self.port = int(m.group(1))
+                return self
+            if self.proc.poll() is not None:
+                log = self.log()
+                self._cleanup()
+                raise AssertionError(f"ringlet exited with {self.proc.returncode} during "
+                                     f"startup:\n{log}")
+            if time.monotonic() > deadline:
+                self.kill()
+                log = self.log()
+                self._cleanup()
+                raise AssertionError(f"no 'listening on' line within {START_TIMEOUT} s:\n{log}")
+            time.sleep(0.02)
+
+    def signal(self, sig=signal.SIGTERM) -> None:
+        assert self.proc is not None and self.proc.poll() is None, "server is not running"
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int | None:
+        """Waits up to `timeout` s for exit; returns the exit code or None if still running."""
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        _live.discard(self.proc)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        if self.proc is not None:
+            self.returncode = self.proc.returncode
+            _live.discard(self.proc)
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
+        """SIGTERM, then asserts exit code 0 within `timeout` s (kills the server if not)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.wait(timeout)
+        if rc is None:
+            self.kill()
+            raise AssertionError(f"ringlet did not exit within {timeout} s of SIGTERM; "
+                                 f"log:\n{self.log()}")
+        if rc != 0:
+            raise AssertionError(f"ringlet exited with {rc} (want 0) after SIGTERM; "
+                                 f"log:\n{self.log()}")
+        return rc
+
+    def log(self) -> str:
+        if self._saved_log is not None:
+            return self._saved_log
+        if not self._log_path:
+            return ""
+        try:
+            with open(self._log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, pattern: str, timeout: float = 5.0) -> re.Match:
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while True:
+            m = rx.search(self.log())
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                raise AssertionError(f"log never matched {pattern!r} within {timeout} s:\n"
+                                     f"{self.log()}")
+            time.sleep(0.02)
+
+    def _cleanup(self) -> None:
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
+        if self._dir:
+            self._saved_log = self.log()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.proc.poll() is None:
+                self.stop()
+            elif self.returncode is None:
+                self.returncode = self.proc.returncode
+                raise AssertionError(f"ringlet died unexpectedly with {self.returncode}:\n"
+                                     f"{self.log()}")
+            # Otherwise the caller already saw the exit through wait()/stop() and judged it.
+        except AssertionError:
+            if exc_type is None:
+                raise
+        finally:
+            self.kill()
+            self._cleanup()
+        return False
+
+    def url(self, path: str = "/") -> str:
+        return f"http://{HOST}:{self.port}{path}"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (int, float)):
+        return str(int(v)) if float(v).is_integer() else str(v)
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw-socket HTTP/1.1 client.
+
+class Response:
+    def __init__(self, status: int, reason: str, version: str, headers: list[tuple[str, str]],
+                 body: bytes, raw_head: bytes):
+        self.status = status
+        self.reason = reason
+        self.version = version
+        self.header_list = headers
+        self.body = body
+        self.raw_head = raw_head
+
+    def header(self, name: str, default=None):
+        """The value of the last field `name` (case-insensitive), or default."""
+        name = name.lower()
+        found = default
+        for k, v in self.header_list:
+            if k.lower() == name:
+                found = v
+        return found
+
+    def headers_named(self, name: str) -> list[str]:
+        return [v for k, v in self.header_list if k.lower() == name.lower()]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self.header_list}
+
+    def __repr__(self) -> str:
+        return (f"<Response {self.status} {self.reason!r} headers={self.header_list!r} "
+                f"body[{len(self.body)}]={self.body[:120]!r}>")
+
+
+class ConnectionClosed(Exception):
+    """The peer closed (or reset) the connection before a complete response arrived."""
+
+
+class Conn:
+    """One TCP connection with a read buffer, so several responses can be read in turn."""
+
+    def __init__(self, port: int, timeout: float = IO_TIMEOUT, host: str = HOST):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.buf = bytearray()
+        self.eof = False
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "Conn":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def send(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def _fill(self, deadline: float) -> bool:
+        """Reads more bytes into buf; False on EOF. Raises TimeoutError past the deadline."""
+        if self.eof:
+            return False
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("timed out waiting for the server")
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except socket.timeout:
+            raise TimeoutError("timed out waiting for the server") from None
+        except ConnectionResetError:
+            self.eof = True
+            return False
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def read_response(self, *, head: bool = False, timeout: float | None = None,
+                      max_body: int = 256 << 20) -> Response:
+        """Reads one complete response. `head` says the request was HEAD (no body follows)."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            if len(self.buf) > 1 << 20:
+                raise AssertionError("response head larger than 1 MiB")
+            if not self._fill(deadline):
+                raise ConnectionClosed(f"connection closed before a response head; got "
+                                       f"{bytes(self.buf[:200])!r}")
+        raw_head = bytes(self.buf[:end])
+        del self.buf[:end + 4]
+        lines = raw_head.decode("latin-1").split("\r\n")
+        m = re.fullmatch(r"(HTTP/\d\.\d) (\d{3}) ?(.*)", lines[0])
+        if not m:
+            raise AssertionError(f"bad status line {lines[0]!r}")
+        version, status, reason = m.group(1), int(m.group(2)), m.group(3)
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise AssertionError(f"malformed response header line {line!r}")
+            headers.append((name, value.strip(" \t")))
+        resp = Response(status, reason, version, headers, b"", raw_head)
+        if 100 <= status < 200:
+            raise AssertionError(f"unexpected interim response {status}")
+        if head or status in (204, 304):
+            return resp
+        te = resp.header("transfer-encoding")
+        cl = resp.header("content-length")
+        if te is not None and "chunked" in te.lower():
+            resp.body = self._read_chunked(deadline)
+        elif cl is not None:
+            n = int(cl)
+            if n > max_body:
+                raise AssertionError(f"Content-Length {n} exceeds max_body {max_body}")
+            while len(self.buf) < n:
+                if not self._fill(deadline):
+                    raise ConnectionClosed(f"connection closed after {len(self.buf)} of {n} "
+                                           f"body bytes")
+            resp.body = bytes(self.buf[:n])
+            del self.buf[:n]
+        else:
+            while self._fill(deadline):
+                pass
+            resp.body = bytes(self.buf)
+            self.buf.clear()
+        return resp
+
+    def _read_chunked(self, deadline: float) -> bytes:
+        body = bytearray()
+        while True:
+            while b"\r\n" not in self.buf:
+                if not self._fill(deadline):
+                    raise ConnectionClosed("closed inside chunked body")
+            line, _, rest = bytes(self.buf).partition(b"\r\n")
+            self.buf[:] = rest
+            size = int(line.split(b";")[0], 16)
+            while len(self.buf) < size + 2:
+                if not self._fill(deadline):
+                    raise ConnectionClosed("closed inside chunk")
+            body += self.buf[:size]
+            del self.buf[:size + 2]
+            if size == 0:
+                # Optional trailer fields end with an empty line.
+                while True:
+                    if self.buf.startswith(b"\r\n"):
+                        del self.buf[:2]
+                        return bytes(body)
+                    end = self.buf.find(b"\r\n\r\n")
+                    if end >= 0:
+                        del self.buf[:end + 4]
+                        return bytes(body)
+                    if not self._fill(deadline):
+                        return bytes(body)
+
+    def read_exact(self, n: int, timeout: float | None = None) -> bytes:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while len(self.buf) < n:
+            if not self._fill(deadline):
+                raise ConnectionClosed(f"closed after {len(self.buf)} of {n} bytes")
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        return data
+
+    def read_until_close(self, timeout: float) -> bytes:
+        """Everything the server sends until it closes; AssertionError if it stays open."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self._fill(deadline):
+                pass
+        except TimeoutError:
+            raise AssertionError(f"server did not close within {timeout} s") from None
+        data = bytes(self.buf)
+        self.buf.clear()
+        return data
+
+    def wait_closed(self, timeout: float) -> bool:
+        """True if the server closes within `timeout` s (extra bytes are an error)."""
+        deadline = time.monotonic() + timeout
+        try:
+            while self._fill(deadline):
+                pass
+        except TimeoutError:
+            return False
+        if self.buf:
+            raise AssertionError(f"unexpected bytes before close: {bytes(self.buf[:200])!r}")
+        return True
+
+    def is_open(self, wait: float = 0.2) -> bool:
+        """True if the connection is still open after `wait` s with nothing to read."""
+        return not self.wait_closed(wait)
+
+    def readable(self, timeout: float) -> bool:
+        if self.buf or self.eof:
+            return True
+        r, _, _ = select.select([self.sock], [], [], timeout)
+        return bool(r)
+
+
+def request_bytes(path: str = "/", *, method: str = "GET", host: str | None = "localhost",
+                  headers: list[tuple[str, str]] | dict | None = None,
+                  version: str = "HTTP/1.1") -> bytes:
+    lines = [f"{method} {path} {version}"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    items = headers.items() if isinstance(headers, dict) else (headers or [])
+    for k, v in items:
+        lines.append(f"{k}: {v}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def exchange(port: int, data: bytes | str, *, head: bool = False,
+             timeout: float = IO_TIMEOUT) -> Response:
+    """Sends `data` on a fresh connection and returns the first complete response."""
+    with Conn(port, timeout) as c:
+        c.send(data)
+        return c.read_response(head=head, timeout=timeout)
+
+
+def get(port: int, path: str = "/", *, method: str = "GET", host: str | None = "localhost",
+        headers=None, version: str = "HTTP/1.1", timeout: float = IO_TIMEOUT) -> Response:
+    """One request on a fresh connection (with Connection: close unless headers say otherwise)."""
+    hdrs = list(headers.items() if isinstance(headers, dict) else (headers or []))
+    if not any(k.lower() == "connection" for k, _ in hdrs):
+        hdrs.append(("Connection", "close"))
+    data = request_bytes(path, method=method, host=host, headers=hdrs, version=version)
+    return exchange(port, data, head=(method == "HEAD"), timeout=timeout)
+
+
+def read_all_responses(port: int, data: bytes | str, *, heads: list[bool] | None = None,
+                       timeout: float = IO_TIMEOUT) -> tuple[list[Response], bytes]:
+    """Sends `data`, then reads responses until the server closes the connection.
+
+    heads[i] says whether response i answers a HEAD. Returns (responses, trailing bytes)."""
+    deadline = time.monotonic() + timeout
+    out: list[Response] = []
+    with Conn(port, timeout) as c:
+        c.send(data)
+        while True:
+            if not c.buf:
+                try:
+                    if not c._fill(deadline):
+                        break
+                except TimeoutError:
+                    raise AssertionError(f"server did not close within {timeout} s; got "
+                                         f"{len(out)} responses") from None
+            i = len(out)
+            head = bool(heads and i < len(heads) and heads[i])
+            try:
+                out.append(c.read_response(head=head,
+                                           timeout=max(0.01, deadline - time.monotonic())))
+            except ConnectionClosed:
+                break
+        return out, bytes(c.buf)
+
+
+# ---------------------------------------------------------------------------------------------
+# curl
+
+class CurlResult:
+    def __init__(self, returncode: int, status: int, headers: list[tuple[str, str]],
+                 body: bytes, stderr: str, all_heads: list[list[tuple[str, str]]]):
+        self.returncode = returncode
+        self.status = status
+        self.header_list = headers
+        self.body = body
+        self.stderr = stderr
+        self.all_heads = all_heads
+
+    def header(self, name: str, default=None):
+        name = name.lower()
+        found = default
+        for k, v in self.header_list:
+            if k.lower() == name:
+                found = v
+        return found
+
+    def __repr__(self) -> str:
+        return (f"<CurlResult rc={self.returncode} status={self.status} "
+                f"headers={self.header_list!r} body[{len(self.body)}] stderr={self.stderr[-500:]!r}>")
+
+
+def curl(*args: str, max_time: float = 20.0, output: str | None = None,
+         headers: dict | list | None = None, verbose: bool = False) -> CurlResult:
+    """Runs curl with the given URL(s)/options. The body goes to `output` if given (then
+    .body is b""), else is captured. Headers of the last response are parsed from -D."""
+    with tempfile.TemporaryDirectory(prefix="ringlet-curl-") as td:
+        hdr_file = os.path.join(td, "headers")
+        cmd = [curl_bin(), "-sS", "--noproxy", "*", "--max-time", _fmt(max_time),
+               "-D", hdr_file, "-w", "%{http_code}\\n"]
+        if verbose:
+            cmd.append("-v")
+        items = headers.items() if isinstance(headers, dict) else (headers or [])
+        for k, v in items:
+            cmd += ["-H", f"{k}: {v}"]
+        body_file = output or os.path.join(td, "body")
+        cmd += ["-o", body_file]
+        cmd += list(args)
+        env = dict(os.environ)
+        for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "CURL_HOME"):
+            env.pop(var, None)
+        env["HOME"] = td  # no ~/.curlrc
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=max_time + 10, env=env)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"curl hung beyond --max-time: {cmd}") from e
+        codes = p.stdout.decode().split()
+        status = int(codes[-1]) if codes else 0
+        heads: list[list[tuple[str, str]]] = []
+        if os.path.exists(hdr_file):
+            with open(hdr_file, "rb") as f:
+                text = f.read().decode("latin-1")
+            for block in re.split(r"\r?\n\r?\n", text):
+                lines = [ln for ln in block.splitlines() if ln]
+                if not lines or not lines[0].startswith("HTTP/"):
+                    continue
+                heads.append([(k.strip(), v.strip()) for k, _, v in
+                              (ln.partition(":") for ln in lines[1:])])
+        body = b""
+        if output is None and os.path.exists(body_file):
+            with open(body_file, "rb") as f:
+                body = f.read()
+        return CurlResult(p.returncode, status, heads[-1] if heads else [], body,
+                          p.stderr.decode("utf-8", "replace"), heads)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+CANARY = b"CANARY-outside-the-root-7f3a9c1e\n"
+PASSWD_MARK = b"root:"
+
+
+class Fixture:
+    """Two sites under one temp dir:
+
+        base/outside/secret.txt     canary, outside both roots (next to them)
+        base/root/                  site A (has 404.html)
+        base/root2/                 site B (no 404.html)
+    """
+
+    def __init__(self, base: str):
+        self.base = base
+        self.root = os.path.join(base, "root")
+        self.root2 = os.path.join(base, "root2")
+        self.outside = os.path.join(base, "outside")
+        self.files: dict[str, bytes] = {}
+
+    def path(self, rel: str, root: str | None = None) -> str:
+        return os.path.join(root or self.root, rel.lstrip("/"))
+
+    def write(self, rel: str, data: bytes, root: str | None = None) -> str:
+        p = self.path(rel, root)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+        if root in (None, self.root):
+            self.files["/" + rel.lstrip("/")] = data
+        return p
+
+
+def build_fixture(base: str) -> Fixture:
+    fx = Fixture(base)
+    os.makedirs(fx.outside)
+    with open(os.path.join(fx.outside, "secret.txt"), "wb") as f:
+        f.write(CANARY)
+    # A file named like the root's own files but outside it, to catch "../root2"-style escapes.
+    w = fx.write
+    w("index.html", b"<!doctype html><title>site A</title><p>SITE-A-INDEX</p>\n")
+    w("1k.bin", bytes((i * 7 + 3) % 256 for i in range(1024)))
+    w("dir/index.html", b"<p>DIR-INDEX</p>\n")
+    w("dir/page.html", b"<p>DIR-PAGE</p>\n")
+    w("noindex/file.txt", b"a file in a folder without index.html\n")
+    w("404.html", b"<!doctype html><p>CUSTOM-404-PAGE-A</p>\n")
+    w(".git/config", b"[core]\n\tGIT-CONFIG-SECRET = 1\n")
+    w(".env", b"DOTENV_SECRET=hunter2\n")
+    w("style.css", b"body { color: red }\n")
+    w("app.js", b"console.log('js');\n")
+    w("img.png", b"\x89PNG\r\n\x1a\n" + bytes(range(64)))
+    w("data.json", b'{"ok": true}\n')
+    w("blob.zzunknown", b"mystery bytes\n")
+    w("comp.txt", b"IDENTITY " * 200)
+    w("comp.txt.gz", b"\x1f\x8b-fake-gzip-sidecar-bytes-GZ")
+    w("comp.txt.br", b"fake-brotli-sidecar-bytes-BR!")
+    w("mutable.txt", b"version-1\n")
+    os.symlink("index.html", fx.path("link-inside.html"))
+    os.symlink("dir", fx.path("linkdir"))
+    os.symlink("/etc/passwd", fx.path("passwd-link"))
+    os.symlink(os.path.join("..", "outside", "secret.txt"), fx.path("escape-link.txt"))
+    os.symlink(os.path.join("..", "outside"), fx.path("escape-dir"))
+    # Site B: no 404.html.
+    w("index.html", b"<!doctype html><title>site B</title><p>SITE-B-INDEX</p>\n", root=fx.root2)
+    w("only-b.txt", b"only in site B\n", root=fx.root2)
+    return fx
+
+
+_big: dict[str, str] = {}
+BIG_SIZE = 50 * 1024 * 1024
+
+
+def big_file(root: str) -> tuple[str, str]:
+    """Creates root/big.bin (50 MiB of random bytes) and returns (path, sha256 hex)."""
+    path = os.path.join(root, "big.bin")
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        block = os.urandom(1 << 20)
+        for i in range(BIG_SIZE >> 20):
+            # A counter in every block keeps each MiB distinct, so misplaced blocks are caught.
+            b = i.to_bytes(8, "little") + block[8:]
+            f.write(b)
+            h.update(b)
+    return path, h.hexdigest()
+
+
+def read_slice(path: str, start: int, length: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(start)
+        return f.read(length)
+
+
+class FixtureTestCase(unittest.TestCase):
+    """Builds a fixture in a unique temp dir per class and starts one server for the class.
+
+    Subclasses set SERVER_KW (keyword arguments for Server) and may override sites()."""
+
+    SERVER_KW: dict = {}
+    fx: Fixture
+    srv: Server
+    port: int
+
+    @classmethod
+    def sites(cls, fx: Fixture):
+        return [(fx.root, ["a.test", "www.a.test"]), (fx.root2, ["b.test"])]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        tmp = tempfile.TemporaryDirectory(prefix="ringlet-it-")
+        cls.addClassCleanup(tmp.cleanup)
+        cls.fx = build_fixture(tmp.name)
+        cls.prepare(cls.fx)
+        cls.srv = cls.enterClassContext(Server(cls.sites(cls.fx), **cls.SERVER_KW))
+        cls.port = cls.srv.port
+
+    @classmethod
+    def prepare(cls, fx: Fixture) -> None:
+        """Hook for extra fixture files before the server starts."""
+
+
+def wait_until(pred, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
