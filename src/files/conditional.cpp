@@ -1,20 +1,14 @@
 #include "ringlet/files/conditional.hpp"
 
 #include "ringlet/http/date.hpp"
+#include "ringlet/http/syntax.hpp"
 
 namespace ringlet::files {
 
 namespace {
 
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
+using http::is_ows;
+using http::trim_ows;
 
 // etagc = %x21 / %x23-7E / obs-text
 bool is_etagc(char c) {

@@ -1,41 +1,21 @@
 #include "ringlet/files/encoding.hpp"
 
+#include "ringlet/http/syntax.hpp"
+
 #include <algorithm>
 
 namespace ringlet::files {
 
 namespace {
 
+using http::iequals;
+using http::is_digit;
+using http::is_ows;
+using http::is_tchar;
+using http::trim_ows;
+
 // q-values in thousandths: 0..1000. -1 means "not listed".
 constexpr int unlisted = -1;
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-// tchar from RFC 9110 5.6.2.
-bool is_tchar(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool iequals(std::string_view a, std::string_view lower) {
-    if (a.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
 
 // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths.
 bool parse_qvalue(std::string_view s, int& q) {

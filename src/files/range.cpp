@@ -1,34 +1,20 @@
 #include "ringlet/files/range.hpp"
 
+#include "ringlet/http/syntax.hpp"
+
 #include <limits>
 
 namespace ringlet::files {
 
 namespace {
 
+using http::iequals;
+using http::is_digit;
+using http::is_ows;
+using http::is_tchar;
+using http::trim_ows;
+
 constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view lower) {
-    if (a.size() != lower.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
 
 // A non-empty run of digits and its value, saturated at 2^64-1.
 struct number {

@@ -1,5 +1,7 @@
 #include "ringlet/http/date.hpp"
 
+#include "ringlet/http/syntax.hpp"
+
 #include <algorithm>
 
 namespace ringlet::http {
@@ -181,12 +183,6 @@ std::optional<std::int64_t> parse_asctime(std::string_view s) {
     }
     f.year = year;
     return to_unix(f);
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 std::optional<std::int64_t> parse_with_year(std::string_view s, std::int64_t now_year) {

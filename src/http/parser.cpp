@@ -1,5 +1,7 @@
 #include "ringlet/http/parser.hpp"
 
+#include "ringlet/http/syntax.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -46,12 +48,6 @@ inline bool is_tchar(char c) {
 }
 inline bool is_host_char(char c) {
     return classes[static_cast<unsigned char>(c)] & cls_host;
-}
-inline bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-inline bool is_ows(char c) {
-    return c == ' ' || c == '\t';
 }
 
 // First byte in [p, end) that is <= Max or DEL (0x7F); end if none. Max = 0x20 finds CTLs and
@@ -120,12 +116,6 @@ bool equals_lower(std::string_view s, const char (&lit)[N]) {
 template <std::size_t N>
 bool iequals(std::string_view s, const char (&lit)[N]) {
     return s.size() == N - 1 && equals_lower(s, lit);
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
 }
 
 method lookup_method(std::string_view m) {
