@@ -22,7 +22,9 @@ struct close_awaiter {
 };
 } // namespace
 
-tcp_stream::tcp_stream(int fd) : fd_(fd), deadline_(&tcp_stream::on_deadline, this) {
+tcp_stream::tcp_stream(int fd)
+    : fd_(fd), deadline_(&tcp_stream::on_deadline, this),
+      write_deadline_(&tcp_stream::on_write_deadline, this) {
     on_cqe = &tcp_stream::on_complete;
 }
 
@@ -144,6 +146,13 @@ void tcp_stream::on_deadline(rt::timer& t) {
     static_cast<tcp_stream*>(t.context())->abort_wait(ETIMEDOUT);
 }
 
+void tcp_stream::on_write_deadline(rt::timer& t) {
+    auto* self = static_cast<tcp_stream*>(t.context());
+    if (!self->write_op_) return; // armed lazily; the send it guarded is long done
+    self->write_timed_out_ = true;
+    rt::cancel_now(self->write_op_);
+}
+
 void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, unsigned tag) {
     auto* self = static_cast<tcp_stream*>(c);
     auto& r = rt::this_reactor();
@@ -209,17 +218,25 @@ void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, un
 }
 
 rt::task<result<void>> tcp_stream::async_write_all(std::span<iovec> iov, std::int64_t timeout_ns) {
+    auto& r = rt::this_reactor();
     msghdr msg{};
+    write_timed_out_ = false;
     while (!iov.empty()) {
         if (aborted_) co_return fail_errno(ECANCELED);
+        // A cancelled MSG_WAITALL send may report partial progress instead of an error.
+        if (write_timed_out_) co_return fail_errno(ETIMEDOUT);
         if (iov.front().iov_len == 0) {
             iov = iov.subspan(1);
             continue;
         }
         msg.msg_iov = iov.data();
         msg.msg_iovlen = iov.size();
-        auto sent = co_await rt::async_sendmsg(fd_, &msg, timeout_ns);
-        if (!sent) co_return unexpected{sent.error()};
+        auto op = rt::async_sendmsg(fd_, &msg);
+        if (timeout_ns > 0) r.timers().arm(write_deadline_, r.now() + timeout_ns);
+        write_op_ = op.user_data();
+        auto sent = co_await op;
+        write_op_ = 0;
+        if (!sent) co_return fail_errno(write_timed_out_ ? ETIMEDOUT : sent.error().value());
         auto n = static_cast<std::size_t>(*sent);
         if (n == 0) co_return fail_errno(EPIPE);
         while (n > 0 && !iov.empty()) {
@@ -239,6 +256,7 @@ rt::task<result<void>> tcp_stream::async_write_all(std::span<iovec> iov, std::in
 rt::task<void> tcp_stream::async_close() {
     closing_ = true;
     rt::this_reactor().timers().disarm(deadline_);
+    rt::this_reactor().timers().disarm(write_deadline_);
     if (mode_ == recv_mode::multishot) rt::cancel_now(rt::encode(this, tag_multishot));
     if (mode_ == recv_mode::oneshot) rt::cancel_now(rt::encode(this, tag_oneshot));
     if (mode_ != recv_mode::idle) co_await close_awaiter{close_waiter_};

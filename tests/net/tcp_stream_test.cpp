@@ -264,3 +264,25 @@ TEST(endpoint, parses_and_prints_addresses) {
         }
     }
 }
+
+TEST(tcp_stream, a_peer_that_stops_reading_ends_the_write_with_timed_out) {
+    RINGLET_REACTOR_OR_SKIP(r);
+    auto l = listen_ephemeral();
+    unique_fd c = connect_to(l.port); // never reads
+    auto t0 = rt::reactor::clock_now();
+    auto res = r->run_until_done([](int lfd) -> rt::task<result<void>> {
+        net::acceptor acc(lfd);
+        auto conn = co_await acc.async_accept();
+        acc.close();
+        (void)co_await acc.async_accept();
+        net::tcp_stream s(*conn);
+        std::string big(32 << 20, 'z'); // far more than both socket buffers hold
+        iovec iov{big.data(), big.size()};
+        auto w = co_await s.async_write_all(std::span(&iov, 1), 100'000'000);
+        co_await s.async_close();
+        co_return w;
+    }(l.fd.get()));
+    ASSERT_FALSE(res);
+    EXPECT_EQ(res.error(), std::errc::timed_out);
+    EXPECT_GE(rt::reactor::clock_now() - t0, 100'000'000);
+}

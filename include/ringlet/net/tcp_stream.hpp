@@ -10,7 +10,9 @@
 // queue: a read that passes its deadline ends with timed_out; interrupt() ends a waiting read
 // with operation_canceled (graceful shutdown wakes idle keep-alive connections that way).
 //
-// Writes are one-shot sendmsg with MSG_WAITALL and a linked timeout.
+// Writes are one-shot sendmsg with MSG_WAITALL. Their deadline is a second timer on the
+// reactor's queue (re-arming it per send is O(1)), not a linked timeout: that would cost a
+// kernel timer and an extra CQE on every response.
 //
 // This is the byte-stream contract the HTTP layer is written against (a TLS stream provides the
 // same three calls): async_read_some, async_write_all, async_close.
@@ -62,7 +64,7 @@ public:
     }
 
     // Sends every byte of `iov` (adjusting it in place on short writes). `timeout_ns` bounds each
-    // sendmsg: a peer that stops reading for that long ends the write with timed_out.
+    // sendmsg: a peer that does not take the bytes within it ends the write with timed_out.
     rt::task<result<void>> async_write_all(std::span<iovec> iov, std::int64_t timeout_ns);
 
     // Ends a waiting read with operation_canceled; later reads are unaffected.
@@ -95,6 +97,7 @@ private:
     void abort_wait(int err);
     static void on_complete(rt::completion* c, int res, std::uint32_t flags, unsigned tag);
     static void on_deadline(rt::timer& t);
+    static void on_write_deadline(rt::timer& t);
 
     int fd_;
     recv_mode mode_ = recv_mode::idle;
@@ -107,6 +110,9 @@ private:
     std::coroutine_handle<> waiter_, close_waiter_;
     std::span<char> dst_;
     rt::timer deadline_;
+    rt::timer write_deadline_;
+    std::uint64_t write_op_ = 0; // user_data of the send in flight, 0 if none
+    bool write_timed_out_ = false;
 };
 
 } // namespace ringlet::net

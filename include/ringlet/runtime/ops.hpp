@@ -66,6 +66,8 @@ public:
         return fail_errno(-res_);
     }
     std::uint32_t cqe_flags() const noexcept { return flags_; }
+    // What cancel_now() needs to cancel this operation while it is in flight.
+    std::uint64_t user_data() noexcept { return encode(this, 0); }
 
 private:
     static void on_complete(completion* c, int res, std::uint32_t flags, unsigned tag) {
