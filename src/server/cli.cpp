@@ -55,6 +55,8 @@ std::string_view serve_usage_text() {
            "IPv6)\n"
            "  --no-tls              serve plain HTTP only (the only mode until TLS lands)\n"
            "  --workers N           reactor threads, default one per CPU\n"
+           "  --pin-cpus            pin reactor i to CPU i (for machines dedicated to ringlet)\n"
+           "  --pin-cpus            pin reactor i to CPU i (for machines dedicated to ringlet)\n"
            "  --pidfile FILE        write the process id to FILE while running\n"
            "  --drain-timeout SEC   how long SIGTERM waits for in-flight responses, default 10\n"
            "  --header-timeout SEC  time allowed for a whole request head, default 10\n"
@@ -110,6 +112,10 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
                 return false;
             }
             out.workers = n;
+        } else if (a == "--pin-cpus") {
+            out.pin_cpus = true;
+        } else if (a == "--pin-cpus") {
+            out.pin_cpus = true;
         } else if (a == "--pidfile") {
             if (!need_value(i, a, v)) return false;
             out.pidfile = std::string(v);

@@ -86,7 +86,7 @@ void pin_to_cpu(int cpu) {
 void worker_main(worker& w, const site_table& sites, const server_options& opts,
                  std::promise<std::string> ready) {
     log::set_thread_name("reactor-" + std::to_string(w.index));
-    pin_to_cpu(w.cpu);
+    if (opts.pin_cpus) pin_to_cpu(w.cpu);
     auto r = rt::reactor::create(w.index);
     if (!r) {
         ready.set_value("cannot create io_uring reactor: " + r.error().message());

@@ -17,12 +17,12 @@ bool parse(std::vector<std::string_view> args, server_options& o, std::string& e
 TEST(cli, sites_are_grouped_by_root) {
     server_options o;
     std::string err;
-    ASSERT_TRUE(parse({"--root",      "/a",         "--host",           "a.test",
-                       "--host",      "www.a.test", "--root",           "/b",
-                       "--host",      "b.test",     "--allow-dotfiles", "--http-listen",
-                       "127.0.0.1:9", "--no-tls",   "--workers",        "3",
-                       "--pidfile",   "/tmp/p",     "--drain-timeout",  "4"},
-                      o, err))
+    ASSERT_TRUE(parse(
+        {"--root",          "/a",       "--host",    "a.test", "--host",           "www.a.test",
+         "--root",          "/b",       "--host",    "b.test", "--allow-dotfiles", "--http-listen",
+         "127.0.0.1:9",     "--no-tls", "--workers", "3",      "--pidfile",        "/tmp/p",
+         "--drain-timeout", "4",        "--pin-cpus"},
+        o, err))
         << err;
     ASSERT_EQ(o.sites.size(), 2u);
     EXPECT_EQ(o.sites[0].root, "/a");
@@ -34,6 +34,7 @@ TEST(cli, sites_are_grouped_by_root) {
     EXPECT_EQ(o.workers, 3u);
     EXPECT_EQ(o.pidfile, "/tmp/p");
     EXPECT_EQ(o.drain_timeout_ns, 4'000'000'000);
+    EXPECT_TRUE(o.pin_cpus);
 }
 
 TEST(cli, no_arguments_means_the_demo_site_on_the_default_address) {

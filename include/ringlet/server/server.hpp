@@ -22,6 +22,10 @@ struct server_options {
     std::vector<site_spec> sites; // empty: the built-in demo site
     std::string http_listen = "127.0.0.1:8080";
     unsigned workers = 0; // 0: one per CPU this process may run on
+    // Pin reactor i to CPU i. Off by default: where other processes share the cores (a load
+    // generator, a database) a pinned reactor waits for its busy core while another core idles;
+    // measured here with h2load on the same 2 cores: 100k req/s pinned, 140k unpinned.
+    bool pin_cpus = false;
     std::string pidfile;
     std::int64_t drain_timeout_ns = 10'000'000'000;
     connection_limits limits;
