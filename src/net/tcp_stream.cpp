@@ -3,6 +3,7 @@
 #include "ringlet/runtime/ops.hpp"
 #include "ringlet/runtime/reactor.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cassert>
@@ -259,6 +260,11 @@ rt::task<result<void>> tcp_stream::async_write_all(std::span<iovec> iov, std::in
         }
     }
     co_return result<void>{};
+}
+
+rt::task<void> tcp_stream::async_shutdown_write() {
+    ::shutdown(fd_, SHUT_WR);
+    co_return;
 }
 
 rt::task<void> tcp_stream::async_close() {

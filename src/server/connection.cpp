@@ -98,10 +98,13 @@ int status_for_errno(int e) {
     }
 }
 
+// One HTTP/1.1 connection over a byte stream: net::tcp_stream, or tls::tls_stream on top of
+// one. `tcp` is the socket underneath (for drain interrupts); both outlive the session.
+template <class Stream>
 class session {
 public:
-    session(reactor_state& st, int fd) : st_(st), stream_(fd) {
-        entry_.stream = &stream_;
+    session(reactor_state& st, Stream& stream, net::tcp_stream& tcp) : st_(st), stream_(stream) {
+        entry_.stream = &tcp;
         entry_.next = st_.connections;
         if (entry_.next) entry_.next->prev = &entry_;
         st_.connections = &entry_;
@@ -132,7 +135,7 @@ private:
     void common_headers(http::response_writer& w);
 
     reactor_state& st_;
-    net::tcp_stream stream_;
+    Stream& stream_;
     connection_entry entry_;
     std::unique_ptr<char[]> in_;
     std::size_t cap_ = 0, len_ = 0, head_len_ = 0;
@@ -146,7 +149,8 @@ private:
     std::string extra_; // scratch for Location / sidecar paths
 };
 
-rt::task<void> session::run() {
+template <class Stream>
+rt::task<void> session<Stream>::run() {
     for (;;) {
         int outcome = co_await next_request();
         if (outcome == 0) break; // peer left, idle timeout, or drain
@@ -175,7 +179,8 @@ rt::task<void> session::run() {
 
 // 1: req_ holds a complete request head of head_len_ bytes. 0: close quietly. Otherwise the
 // status to answer before closing (400, 408, 414, 431, 501, 505).
-rt::task<int> session::next_request() {
+template <class Stream>
+rt::task<int> session<Stream>::next_request() {
     auto& r = rt::this_reactor();
     const auto& lim = st_.limits;
     std::int64_t deadline =
@@ -212,7 +217,8 @@ rt::task<int> session::next_request() {
     }
 }
 
-void session::common_headers(http::response_writer& w) {
+template <class Stream>
+void session<Stream>::common_headers(http::response_writer& w) {
     w.raw(server_line).raw(st_.date_line());
     if (close_after_) {
         w.raw("Connection: close\r\n");
@@ -221,7 +227,8 @@ void session::common_headers(http::response_writer& w) {
     }
 }
 
-rt::task<bool> session::respond() {
+template <class Stream>
+rt::task<bool> session<Stream>::respond() {
     close_after_ = !req_.keep_alive || st_.draining;
     head_only_ = req_.method == http::method::head;
     if (int status = http::reject_status(req_)) {
@@ -233,7 +240,8 @@ rt::task<bool> session::respond() {
     co_return co_await serve_path(s);
 }
 
-rt::task<bool> session::serve_path(const site& s) {
+template <class Stream>
+rt::task<bool> session<Stream>::serve_path(const site& s) {
     switch (files::normalize_path(req_.path, rel_)) {
     case files::path_error::none:
         break;
@@ -265,7 +273,8 @@ rt::task<bool> session::serve_path(const site& s) {
     co_return co_await serve_file(s, *file, 200);
 }
 
-rt::task<bool> session::serve_file(const site& s, const files::file_info& file, int status) {
+template <class Stream>
+rt::task<bool> session<Stream>::serve_file(const site& s, const files::file_info& file, int status) {
     // Content negotiation over precompressed siblings (only for full 200 answers).
     std::shared_ptr<const files::file_info> sidecar;
     files::content_coding coding = files::content_coding::identity;
@@ -347,7 +356,8 @@ rt::task<bool> session::serve_file(const site& s, const files::file_info& file, 
     co_return co_await stream_file(head, body, first, length);
 }
 
-rt::task<bool> session::send(std::string_view head, std::string_view body) {
+template <class Stream>
+rt::task<bool> session<Stream>::send(std::string_view head, std::string_view body) {
     // A small body rides in the head's buffer: one contiguous send is cheaper in the kernel
     // than a two-part sendmsg, and copying a few KiB costs less than that difference.
     if (!body.empty() && body.size() <= 4096 && head.data() == head_.data()) {
@@ -362,7 +372,8 @@ rt::task<bool> session::send(std::string_view head, std::string_view body) {
     co_return r.has_value();
 }
 
-rt::task<bool> session::stream_file(std::string_view head, const files::file_info& f,
+template <class Stream>
+rt::task<bool> session<Stream>::stream_file(std::string_view head, const files::file_info& f,
                                     std::uint64_t first, std::uint64_t length) {
     // Bounded per connection: one chunk buffer while the body is in flight, freed after.
     std::size_t chunk =
@@ -403,7 +414,8 @@ rt::task<bool> session::stream_file(std::string_view head, const files::file_inf
     co_return true;
 }
 
-rt::task<bool> session::send_error(int status, const site* s) {
+template <class Stream>
+rt::task<bool> session<Stream>::send_error(int status, const site* s) {
     std::shared_ptr<const files::file_info> page;
     if (status == 404 && s) {
         // The site's own 404.html, when it has one.
@@ -426,7 +438,8 @@ rt::task<bool> session::send_error(int status, const site* s) {
     co_return co_await send(head, head_only_ ? std::string_view() : body);
 }
 
-rt::task<bool> session::send_redirect(std::string_view rel) {
+template <class Stream>
+rt::task<bool> session<Stream>::send_redirect(std::string_view rel) {
     location_for(rel, req_.query, extra_);
     http::response_writer w(head_, 301);
     common_headers(w);
@@ -439,8 +452,9 @@ rt::task<bool> session::send_redirect(std::string_view rel) {
 
 // Half-close and read what the client still sends (bounded in bytes and time), so that closing
 // does not turn into a TCP reset that destroys the response we just sent.
-rt::task<void> session::lingering_close() {
-    ::shutdown(stream_.fd(), SHUT_WR);
+template <class Stream>
+rt::task<void> session<Stream>::lingering_close() {
+    co_await stream_.async_shutdown_write();
     std::int64_t deadline = rt::this_reactor().now() + 2'000'000'000;
     char sink[4096];
     std::size_t drained = 0;
@@ -454,7 +468,8 @@ rt::task<void> session::lingering_close() {
 } // namespace
 
 rt::task<void> serve_connection(reactor_state& st, int fd) {
-    session s(st, fd);
+    net::tcp_stream tcp(fd);
+    session<net::tcp_stream> s(st, tcp, tcp);
     co_await s.run();
 }
 

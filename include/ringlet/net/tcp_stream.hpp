@@ -76,6 +76,8 @@ public:
     // Bytes received and not yet read.
     std::size_t buffered() const noexcept { return queued_bytes_; }
 
+    // Half-closes: no more bytes from us (FIN); reading continues.
+    rt::task<void> async_shutdown_write();
     rt::task<void> async_close();
 
 private:

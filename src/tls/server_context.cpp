@@ -1,0 +1,82 @@
+#include "ringlet/tls/server_context.hpp"
+
+#include "ringlet/tls/tls_stream.hpp"
+
+#include <cstring>
+
+namespace ringlet::tls {
+
+namespace {
+
+constexpr char cipher_list[] = "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:"
+                               "TLS13-CHACHA20-POLY1305-SHA256:"
+                               "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                               "ECDHE-ECDSA-CHACHA20-POLY1305:"
+                               "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
+                               "ECDHE-RSA-CHACHA20-POLY1305";
+
+// RFC 7301 3.2: pick http/1.1 from the client's list or refuse the handshake.
+int select_alpn(WOLFSSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
+                unsigned int in_len, void*) {
+    static constexpr unsigned char http11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+    for (unsigned int i = 0; i < in_len;) {
+        unsigned int len = in[i];
+        if (len == 0 || i + 1 + len > in_len) break; // malformed lists never reach us
+        if (len == sizeof http11 && std::memcmp(in + i + 1, http11, sizeof http11) == 0) {
+            *out = in + i + 1;
+            *out_len = static_cast<unsigned char>(len);
+            return 0; // SSL_TLSEXT_ERR_OK
+        }
+        i += 1 + len;
+    }
+    return 2; // SSL_TLSEXT_ERR_ALERT_FATAL -> no_application_protocol
+}
+
+result<ctx_ptr> fail(std::string& error, std::string msg) {
+    error = std::move(msg);
+    return fail_errno(EINVAL);
+}
+
+} // namespace
+
+result<ctx_ptr> make_server_context(const certificate& cert, const ticket_keys* keys,
+                                    std::string& error) {
+    init_library();
+    ctx_ptr ctx(wolfSSL_CTX_new(wolfSSLv23_server_method()));
+    if (!ctx) return fail(error, "cannot create a TLS context (out of memory)");
+    WOLFSSL_CTX* c = ctx.get();
+    if (wolfSSL_CTX_SetMinVersion(c, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+        return fail(error, "cannot restrict TLS versions");
+    }
+    int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1};
+    if (wolfSSL_CTX_set_groups(c, groups, 2) != WOLFSSL_SUCCESS) {
+        return fail(error, "cannot set key exchange groups");
+    }
+    if (wolfSSL_CTX_set_cipher_list(c, cipher_list) != WOLFSSL_SUCCESS) {
+        return fail(error, "cannot set the cipher list");
+    }
+    if (wolfSSL_CTX_use_certificate_chain_buffer(c, reinterpret_cast<const unsigned char*>(cert.chain_pem.data()),
+                                                 static_cast<long>(cert.chain_pem.size())) != WOLFSSL_SUCCESS) {
+        return fail(error, "cannot load the certificate chain of " + cert.subject);
+    }
+    if (wolfSSL_CTX_use_PrivateKey_buffer(c, cert.key_der.data(), static_cast<long>(cert.key_der.size()),
+                                          WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+        return fail(error, "cannot load the private key of " + cert.subject);
+    }
+    wolfSSL_CTX_set_verify(c, WOLFSSL_VERIFY_NONE, nullptr);
+    wolfSSL_CTX_set_session_cache_mode(c, WOLFSSL_SESS_CACHE_OFF);
+    wolfSSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+    if (keys) {
+        wolfSSL_CTX_set_TicketEncCb(c, ticket_callback);
+        wolfSSL_CTX_set_TicketEncCtx(c, const_cast<ticket_keys*>(keys));
+        wolfSSL_CTX_set_TicketHint(c, static_cast<int>(ticket_keys::rotation_seconds));
+    } else {
+        wolfSSL_CTX_NoTicketTLSv12(c);
+        wolfSSL_CTX_no_ticket_TLSv13(c);
+    }
+    wolfSSL_CTX_SetIORecv(c, tls_stream::io_recv);
+    wolfSSL_CTX_SetIOSend(c, tls_stream::io_send);
+    return ctx;
+}
+
+} // namespace ringlet::tls

@@ -1,0 +1,87 @@
+#include "ringlet/tls/ticket_keys.hpp"
+
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include <cstring>
+
+namespace ringlet::tls {
+
+namespace {
+
+void random_bytes(unsigned char* out, std::size_t n) {
+    WC_RNG rng;
+    if (wc_InitRng(&rng) != 0 || wc_RNG_GenerateBlock(&rng, out, static_cast<word32>(n)) != 0) {
+        std::abort(); // no randomness: nothing secure can be done (startup/control thread)
+    }
+    wc_FreeRng(&rng);
+}
+
+ticket_key make_key() {
+    ticket_key k;
+    random_bytes(k.name.data(), k.name.size());
+    random_bytes(k.secret.data(), k.secret.size());
+    return k;
+}
+
+constexpr int iv_len = CHACHA20_POLY1305_AEAD_IV_SIZE;       // 12 of the 16 IV bytes
+constexpr int tag_len = CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE; // 16 of the 32 MAC bytes
+
+} // namespace
+
+ticket_keys ticket_keys::generate(std::int64_t now) {
+    ticket_keys t;
+    t.current = make_key();
+    t.created = now;
+    return t;
+}
+
+ticket_keys ticket_keys::rotated(std::int64_t now) const {
+    ticket_keys t;
+    t.current = make_key();
+    t.previous = current;
+    t.created = now;
+    return t;
+}
+
+int ticket_callback(WOLFSSL*, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
+                    unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ],
+                    int enc, unsigned char* ticket, int in_len, int* out_len, void* user_ctx) {
+    const auto* keys = static_cast<const ticket_keys*>(user_ctx);
+    if (!keys || in_len < 0) return WOLFSSL_TICKET_RET_FATAL;
+    unsigned char aad[WOLFSSL_TICKET_NAME_SZ + iv_len];
+    if (enc) {
+        std::memcpy(key_name, keys->current.name.data(), WOLFSSL_TICKET_NAME_SZ);
+        random_bytes(iv, WOLFSSL_TICKET_IV_SZ);
+        std::memcpy(aad, key_name, WOLFSSL_TICKET_NAME_SZ);
+        std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, iv_len);
+        std::memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
+        if (wc_ChaCha20Poly1305_Encrypt(keys->current.secret.data(), iv, aad, sizeof aad, ticket,
+                                        static_cast<word32>(in_len), ticket, mac) != 0) {
+            return WOLFSSL_TICKET_RET_FATAL;
+        }
+        *out_len = in_len;
+        return WOLFSSL_TICKET_RET_OK;
+    }
+    // Decrypt with whichever key named it; the previous key's tickets are re-issued.
+    const ticket_key* k = nullptr;
+    bool is_previous = false;
+    if (std::memcmp(key_name, keys->current.name.data(), WOLFSSL_TICKET_NAME_SZ) == 0) {
+        k = &keys->current;
+    } else if (keys->previous &&
+               std::memcmp(key_name, keys->previous->name.data(), WOLFSSL_TICKET_NAME_SZ) == 0) {
+        k = &*keys->previous;
+        is_previous = true;
+    }
+    if (!k) return WOLFSSL_TICKET_RET_REJECT; // unknown or expired key: full handshake
+    std::memcpy(aad, key_name, WOLFSSL_TICKET_NAME_SZ);
+    std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, iv_len);
+    if (wc_ChaCha20Poly1305_Decrypt(k->secret.data(), iv, aad, sizeof aad, ticket,
+                                    static_cast<word32>(in_len), mac, ticket) != 0) {
+        return WOLFSSL_TICKET_RET_REJECT;
+    }
+    *out_len = in_len;
+    return is_previous ? WOLFSSL_TICKET_RET_CREATE : WOLFSSL_TICKET_RET_OK;
+}
+
+} // namespace ringlet::tls
