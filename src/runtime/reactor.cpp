@@ -77,6 +77,7 @@ result<void> reactor::init(const reactor_options& o) {
     doorbell_.on_cqe = &reactor::on_doorbell;
     arm_doorbell();
     now_ = clock_now();
+    rcu_ = rcu_reader(rcu_domain::global());
     return {};
 }
 
@@ -157,7 +158,9 @@ void reactor::run_once(bool block) {
             tsp = &ts;
         }
         io_uring_cqe* cqe = nullptr;
+        rcu_.offline();
         rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, tsp, nullptr);
+        rcu_.online();
     } else {
         rc = io_uring_submit_and_get_events(&ring_);
     }
@@ -186,6 +189,7 @@ void reactor::run_once(bool block) {
     }
     now_ = clock_now();
     timers_.expire(now_);
+    rcu_.quiescent();
 }
 
 void reactor::run() {

@@ -1,10 +1,13 @@
 #include "ringlet/server/cli.hpp"
 
 #include "ringlet/base/log.hpp"
+#include "ringlet/certs/internal_ca.hpp"
+#include "ringlet/server/certificates.hpp"
 #include "ringlet/server/version.hpp"
 
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 #include <vector>
 
 namespace ringlet::server {
@@ -35,27 +38,34 @@ std::string_view usage_text() {
     return "usage: ringlet <command> [options]\n"
            "\n"
            "commands:\n"
-           "  serve      serve folders over HTTP/1.1 (see ringlet serve --help)\n"
+           "  serve      serve folders over HTTPS and HTTP/1.1 (see ringlet serve --help)\n"
+           "  trust      print the internal CA's root certificate (path and PEM)\n"
            "  version    print versions of ringlet and what it links\n"
            "  help       print this text\n";
 }
 
 std::string_view serve_usage_text() {
-    return "usage: ringlet serve [--root DIR [--host NAME]...]... [options]\n"
+    return "usage: ringlet serve [--root DIR [--host NAME]... [--cert FILE --key FILE]]... "
+           "[options]\n"
            "\n"
            "Serves each --root folder to the --host names that follow it; the first site also\n"
-           "answers any other Host. With no --root, serves the built-in demo site.\n"
+           "answers any other Host. With no --root, serves the current folder.\n"
+           "By default over HTTPS on 127.0.0.1:8443 with certificates from ringlet's internal CA\n"
+           "(see ringlet trust), while http://127.0.0.1:8080 redirects there.\n"
            "\n"
            "options:\n"
            "  --root DIR            start a site serving DIR\n"
            "  --host NAME           a host name of the current site (repeatable)\n"
-           "  --allow-dotfiles      serve paths with segments starting with '.' for the current "
-           "site\n"
-           "  --http-listen ADDR    plain-HTTP address, default 127.0.0.1:8080 ([::1]:8080 for "
-           "IPv6)\n"
-           "  --no-tls              serve plain HTTP only (the only mode until TLS lands)\n"
+           "  --cert FILE --key FILE  the current site's certificate chain and key (PEM); without\n"
+           "                        them the site gets an internal-CA certificate\n"
+           "  --allow-dotfiles      serve paths with segments starting with '.' (current site)\n"
+           "  --demo                serve the built-in demo site\n"
+           "  --listen ADDR         HTTPS address, default 127.0.0.1:8443 ([::1]:8443 for IPv6)\n"
+           "  --http-listen ADDR    HTTP address, default 127.0.0.1:8080\n"
+           "  --no-tls              serve plain HTTP only, on --http-listen\n"
+           "  --storage DIR         certificates and keys; default /var/lib/ringlet for root,\n"
+           "                        else ~/.local/share/ringlet\n"
            "  --workers N           reactor threads, default one per CPU\n"
-           "  --pin-cpus            pin reactor i to CPU i (for machines dedicated to ringlet)\n"
            "  --pin-cpus            pin reactor i to CPU i (for machines dedicated to ringlet)\n"
            "  --pidfile FILE        write the process id to FILE while running\n"
            "  --drain-timeout SEC   how long SIGTERM waits for in-flight responses, default 10\n"
@@ -98,11 +108,28 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
                 return false;
             }
             out.sites.back().allow_dotfiles = true;
+        } else if (a == "--cert" || a == "--key") {
+            if (!need_value(i, a, v)) return false;
+            if (out.sites.empty()) {
+                error = std::string(a) +
+                        " comes before any --root; put it after the --root it applies to";
+                return false;
+            }
+            (a == "--cert" ? out.sites.back().cert_file : out.sites.back().key_file) =
+                std::string(v);
         } else if (a == "--http-listen") {
             if (!need_value(i, a, v)) return false;
             out.http_listen = std::string(v);
+        } else if (a == "--listen") {
+            if (!need_value(i, a, v)) return false;
+            out.https_listen = std::string(v);
+        } else if (a == "--storage") {
+            if (!need_value(i, a, v)) return false;
+            out.storage = std::string(v);
         } else if (a == "--no-tls") {
-            // Plain HTTP is the only mode for now; the flag keeps scripts valid once TLS lands.
+            out.tls = false;
+        } else if (a == "--demo") {
+            out.demo = true;
         } else if (a == "--workers") {
             if (!need_value(i, a, v)) return false;
             unsigned n = 0;
@@ -145,7 +172,46 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
             return false;
         }
     }
+    for (const site_spec& site : out.sites) {
+        if (site.cert_file.empty() != site.key_file.empty()) {
+            error = "site " + site.root + ": --cert and --key go together";
+            return false;
+        }
+    }
     return true;
+}
+
+// `ringlet trust [--storage DIR]`: where the internal CA's root is, and the root itself.
+int trust_main(std::span<const std::string_view> args) {
+    std::string storage;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--storage" && i + 1 < args.size()) {
+            storage = std::string(args[++i]);
+        } else if (args[i] == "--help" || args[i] == "-h") {
+            std::fputs("usage: ringlet trust [--storage DIR]\n\nPrints the path and PEM of the "
+                       "internal CA's "
+                       "root certificate (created on first use).\nTrust it, e.g.: curl --cacert "
+                       "PATH, or copy "
+                       "it to /usr/local/share/ca-certificates/ringlet.crt and run "
+                       "update-ca-certificates.\n",
+                       stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr,
+                         "ringlet trust: unknown option '%.*s' (see ringlet trust --help)\n",
+                         static_cast<int>(args[i].size()), args[i].data());
+            return 2;
+        }
+    }
+    if (storage.empty()) storage = default_storage_dir();
+    std::string error;
+    auto ca = certs::internal_ca::open(storage, ::time(nullptr), error);
+    if (!ca) {
+        std::fprintf(stderr, "ringlet trust: %s\n", error.c_str());
+        return 1;
+    }
+    std::printf("%s\n%s", ca->root_path().c_str(), ca->root_pem().c_str());
+    return 0;
 }
 
 int cli_main(int argc, char** argv) {
@@ -160,6 +226,7 @@ int cli_main(int argc, char** argv) {
         std::fputs(version_text().c_str(), stdout);
         return 0;
     }
+    if (cmd == "trust") return trust_main(rest);
     if (cmd == "serve") {
         for (std::string_view a : rest) {
             if (a == "--help" || a == "-h") {

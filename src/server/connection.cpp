@@ -11,12 +11,15 @@
 #include "ringlet/net/tcp_stream.hpp"
 #include "ringlet/runtime/ops.hpp"
 #include "ringlet/runtime/reactor.hpp"
+#include "ringlet/tls/hello_reader.hpp"
+#include "ringlet/tls/tls_stream.hpp"
 
 #include <sys/socket.h>
 #include <time.h>
 
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
 namespace ringlet::server {
 
@@ -98,19 +101,19 @@ int status_for_errno(int e) {
     }
 }
 
-// One HTTP/1.1 connection over a byte stream: net::tcp_stream, or tls::tls_stream on top of
-// one. `tcp` is the socket underneath (for drain interrupts); both outlive the session.
-template <class Stream>
-class session {
+// Puts a connection on its reactor's list for as long as it lives (drain walks the list).
+class registration {
 public:
-    session(reactor_state& st, Stream& stream, net::tcp_stream& tcp) : st_(st), stream_(stream) {
+    registration(reactor_state& st, net::tcp_stream& tcp) : st_(st) {
         entry_.stream = &tcp;
         entry_.next = st_.connections;
         if (entry_.next) entry_.next->prev = &entry_;
         st_.connections = &entry_;
         ++st_.connection_count;
     }
-    ~session() {
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
+    ~registration() {
         if (entry_.prev)
             entry_.prev->next = entry_.next;
         else
@@ -118,6 +121,22 @@ public:
         if (entry_.next) entry_.next->prev = entry_.prev;
         --st_.connection_count;
     }
+    connection_entry& entry() noexcept { return entry_; }
+
+private:
+    reactor_state& st_;
+    connection_entry entry_;
+};
+
+// One HTTP/1.1 connection over a byte stream: net::tcp_stream, or tls::tls_stream on top of
+// one. Stream and registration outlive the session.
+template <class Stream>
+class session {
+public:
+    static constexpr bool secure = !std::is_same_v<Stream, net::tcp_stream>;
+
+    session(reactor_state& st, Stream& stream, connection_entry& entry)
+        : st_(st), stream_(stream), entry_(entry) {}
 
     rt::task<void> run();
 
@@ -134,9 +153,11 @@ private:
     rt::task<void> lingering_close();
     void common_headers(http::response_writer& w);
 
+    rt::task<bool> send_https_redirect();
+
     reactor_state& st_;
     Stream& stream_;
-    connection_entry entry_;
+    connection_entry& entry_;
     std::unique_ptr<char[]> in_;
     std::size_t cap_ = 0, len_ = 0, head_len_ = 0;
     std::uint64_t served_ = 0;
@@ -236,6 +257,9 @@ rt::task<bool> session<Stream>::respond() {
         if (req_.has_transfer_encoding || req_.content_length > 0) close_after_ = linger_ = true;
         co_return co_await send_error(status);
     }
+    if constexpr (!secure) {
+        if (st_.https_redirect) co_return co_await send_https_redirect();
+    }
     const site& s = st_.sites->select(req_.host);
     co_return co_await serve_path(s);
 }
@@ -274,7 +298,8 @@ rt::task<bool> session<Stream>::serve_path(const site& s) {
 }
 
 template <class Stream>
-rt::task<bool> session<Stream>::serve_file(const site& s, const files::file_info& file, int status) {
+rt::task<bool> session<Stream>::serve_file(const site& s, const files::file_info& file,
+                                           int status) {
     // Content negotiation over precompressed siblings (only for full 200 answers).
     std::shared_ptr<const files::file_info> sidecar;
     files::content_coding coding = files::content_coding::identity;
@@ -374,7 +399,7 @@ rt::task<bool> session<Stream>::send(std::string_view head, std::string_view bod
 
 template <class Stream>
 rt::task<bool> session<Stream>::stream_file(std::string_view head, const files::file_info& f,
-                                    std::uint64_t first, std::uint64_t length) {
+                                            std::uint64_t first, std::uint64_t length) {
     // Bounded per connection: one chunk buffer while the body is in flight, freed after.
     std::size_t chunk =
         static_cast<std::size_t>(std::min<std::uint64_t>(st_.limits.stream_chunk, length));
@@ -450,6 +475,25 @@ rt::task<bool> session<Stream>::send_redirect(std::string_view rel) {
     co_return co_await send(head, head_only_ ? std::string_view() : body);
 }
 
+// 308 to the same host, path and query over HTTPS (RFC 9110 15.4.9 keeps the method).
+template <class Stream>
+rt::task<bool> session<Stream>::send_https_redirect() {
+    char buf[256];
+    std::string_view host = normalize_host(req_.host, buf);
+    if (host.empty()) host = "localhost";
+    extra_.assign("https://").append(host);
+    if (st_.https_port != 443) extra_.append(":").append(std::to_string(st_.https_port));
+    extra_.append(req_.path);
+    if (!req_.query.empty()) extra_.append("?").append(req_.query);
+    http::response_writer w(head_, 308);
+    common_headers(w);
+    w.header("Location", extra_);
+    std::string_view body = error_body(308);
+    w.raw("Content-Type: text/html; charset=utf-8\r\n").header("Content-Length", body.size());
+    std::string_view head = w.finish();
+    co_return co_await send(head, head_only_ ? std::string_view() : body);
+}
+
 // Half-close and read what the client still sends (bounded in bytes and time), so that closing
 // does not turn into a TCP reset that destroys the response we just sent.
 template <class Stream>
@@ -469,7 +513,64 @@ rt::task<void> session<Stream>::lingering_close() {
 
 rt::task<void> serve_connection(reactor_state& st, int fd) {
     net::tcp_stream tcp(fd);
-    session<net::tcp_stream> s(st, tcp, tcp);
+    registration reg(st, tcp);
+    session<net::tcp_stream> s(st, tcp, reg.entry());
+    co_await s.run();
+}
+
+namespace {
+
+// The TLS handshake of one connection: read the ClientHello, pick the certificate by SNI, then
+// let wolfSSL run the handshake on that certificate's context for this reactor.
+rt::task<bool> tls_accept(reactor_state& st, const tls::cert_table* table, net::tcp_stream& tcp,
+                          tls::tls_stream& stream) {
+    auto& r = rt::this_reactor();
+    std::int64_t deadline = r.now() + st.limits.handshake_timeout_ns;
+    auto buf = std::make_unique_for_overwrite<char[]>(tls::hello_buffer_size);
+    tls::client_hello_info info;
+    std::string scratch;
+    auto n = co_await tls::read_client_hello(tcp, {buf.get(), tls::hello_buffer_size}, info,
+                                             scratch, deadline);
+    if (!n) co_return false;
+    const tls::cert_entry* e = table ? table->find(info.server_name) : nullptr;
+    if (!e) {
+        co_await tls::send_alert(tcp, 112); // unrecognized_name
+        co_return false;
+    }
+    static constexpr std::string_view http11 = "http/1.1";
+    if (info.has_alpn && !tls::offers_alpn(info, http11)) {
+        co_await tls::send_alert(tcp, 120); // no_application_protocol (RFC 7301 3.2)
+        co_return false;
+    }
+    auto hs =
+        co_await stream.async_handshake(table->context(*e, st.reactor_index), {buf.get(), *n},
+                                        info.has_alpn ? http11 : std::string_view(), deadline);
+    co_return hs.has_value();
+}
+
+} // namespace
+
+rt::task<void> serve_tls_connection(reactor_state& st, int fd) {
+    net::tcp_stream tcp(fd);
+    registration reg(st, tcp);
+    if (st.handshakes >= st.limits.max_handshakes) {
+        // Shed load: a client retries; a queue of half-done handshakes helps nobody.
+        co_await tcp.async_close();
+        co_return;
+    }
+    // Holds this generation of certificates (and its ticket keys) for the connection's life:
+    // one reference count per connection, no locks; the table itself is never copied.
+    std::shared_ptr<const tls::cert_table> table =
+        st.certificates ? st.certificates->hold() : nullptr;
+    tls::tls_stream stream(tcp);
+    ++st.handshakes;
+    bool established = co_await tls_accept(st, table.get(), tcp, stream);
+    --st.handshakes;
+    if (!established) {
+        co_await tcp.async_close();
+        co_return;
+    }
+    session<tls::tls_stream> s(st, stream, reg.entry());
     co_await s.run();
 }
 

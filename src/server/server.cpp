@@ -3,6 +3,7 @@
 #include "ringlet/base/log.hpp"
 #include "ringlet/net/listener.hpp"
 #include "ringlet/runtime/reactor.hpp"
+#include "ringlet/server/certificates.hpp"
 #include "ringlet/server/demo_site.hpp"
 
 #include <fcntl.h>
@@ -14,9 +15,11 @@
 
 #include <atomic>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <optional>
 #include <thread>
 
 namespace ringlet::server {
@@ -26,8 +29,8 @@ namespace {
 struct worker {
     unsigned index = 0;
     int cpu = -1;
-    unique_fd listen;
-    rt::reactor* reactor = nullptr; // valid between ready and exit
+    unique_fd http_listen, https_listen; // either may be absent
+    rt::reactor* reactor = nullptr;      // valid between ready and exit
     std::thread thread;
     std::atomic<bool> done{false};
 };
@@ -35,20 +38,21 @@ struct worker {
 // Per-reactor objects that live on the worker thread's stack.
 struct worker_locals {
     reactor_state state;
-    net::acceptor* acceptor = nullptr;
+    net::acceptor* acceptors[2] = {nullptr, nullptr}; // http, https
     rt::timer drain_deadline;
 };
 
-rt::task<void> accept_loop(worker_locals& w, worker& owner) {
-    net::acceptor acc(owner.listen.get());
-    w.acceptor = &acc;
+rt::task<void> accept_loop(worker_locals& w, unique_fd& listen, bool secure) {
+    net::acceptor acc(listen.get());
+    w.acceptors[secure] = &acc;
     for (;;) {
         auto fd = co_await acc.async_accept();
         if (!fd) break; // closed for shutdown
-        rt::this_reactor().spawn(serve_connection(w.state, *fd));
+        rt::this_reactor().spawn(secure ? serve_tls_connection(w.state, *fd)
+                                        : serve_connection(w.state, *fd));
     }
-    w.acceptor = nullptr;
-    owner.listen.reset(); // refuse new connections from here on
+    w.acceptors[secure] = nullptr;
+    listen.reset(); // refuse new connections from here on
 }
 
 void on_drain_deadline(rt::timer& t) {
@@ -62,7 +66,9 @@ void on_drain_deadline(rt::timer& t) {
 
 void start_drain(worker_locals& w, std::int64_t timeout_ns) {
     auto& r = rt::this_reactor();
-    if (w.acceptor) w.acceptor->close();
+    for (net::acceptor* a : w.acceptors) {
+        if (a) a->close();
+    }
     begin_drain(w.state);
     w.drain_deadline.set_callback(&on_drain_deadline, &w);
     r.timers().arm(w.drain_deadline, r.now() + timeout_ns);
@@ -84,6 +90,7 @@ void pin_to_cpu(int cpu) {
 }
 
 void worker_main(worker& w, const site_table& sites, const server_options& opts,
+                 const rt::rcu_cell<tls::cert_table>* certificates, std::uint16_t https_port,
                  std::promise<std::string> ready) {
     log::set_thread_name("reactor-" + std::to_string(w.index));
     if (opts.pin_cpus) pin_to_cpu(w.cpu);
@@ -93,10 +100,15 @@ void worker_main(worker& w, const site_table& sites, const server_options& opts,
         w.done = true;
         return;
     }
-    worker_locals locals{reactor_state(sites, opts.limits), nullptr, rt::timer()};
+    worker_locals locals{reactor_state(sites, opts.limits), {nullptr, nullptr}, rt::timer()};
+    locals.state.reactor_index = w.index;
+    locals.state.certificates = certificates;
+    locals.state.https_redirect = opts.tls;
+    locals.state.https_port = https_port;
     current_locals = &locals;
     w.reactor = r->get();
-    (*r)->spawn(accept_loop(locals, w));
+    if (w.http_listen) (*r)->spawn(accept_loop(locals, w.http_listen, false));
+    if (w.https_listen) (*r)->spawn(accept_loop(locals, w.https_listen, true));
     ready.set_value({});
     (*r)->run();
     current_locals = nullptr;
@@ -181,13 +193,18 @@ int run_server(server_options opts) {
     }
     std::string error;
     std::string demo_dir;
-    if (opts.sites.empty()) {
+    if (opts.demo) {
         demo_dir = materialize_demo_site(error);
         if (demo_dir.empty()) {
             RINGLET_LOG(error) << error;
             return 1;
         }
-        opts.sites.push_back(site_spec{{}, demo_dir, false});
+        opts.sites.clear();
+        opts.sites.push_back(site_spec{{}, demo_dir, false, {}, {}});
+    } else if (opts.sites.empty()) {
+        std::error_code ec;
+        opts.sites.push_back(
+            site_spec{{}, std::filesystem::current_path(ec).string(), false, {}, {}});
     }
     struct cleanup {
         std::string dir, pidfile;
@@ -203,22 +220,61 @@ int run_server(server_options opts) {
         RINGLET_LOG(error) << error;
         return 1;
     }
-    auto where = net::endpoint::parse(opts.http_listen);
-    if (!where) {
-        RINGLET_LOG(error) << "invalid listen address '" << opts.http_listen
-                           << "' (expected ADDR:PORT, e.g. 127.0.0.1:8080 or [::1]:8080)";
-        return 1;
-    }
 
     std::vector<int> cpus = allowed_cpus();
     unsigned n =
         opts.workers ? opts.workers : static_cast<unsigned>(std::max<std::size_t>(1, cpus.size()));
-    auto listeners = net::open_listeners(*where, n);
-    if (!listeners) {
-        RINGLET_LOG(error) << "cannot listen on " << opts.http_listen << ": " << listeners.error();
-        return 1;
+
+    // One listening socket per reactor and address; a taken port stops us here, before serving.
+    auto open = [&](const std::string& text) -> result<std::vector<unique_fd>> {
+        auto where = net::endpoint::parse(text);
+        if (!where) {
+            RINGLET_LOG(error) << "invalid listen address '" << text
+                               << "' (expected ADDR:PORT, e.g. 127.0.0.1:8443 or [::1]:8443)";
+            return fail_errno(EINVAL);
+        }
+        auto fds = net::open_listeners(*where, n);
+        if (!fds) {
+            RINGLET_LOG(error) << "cannot listen on " << text << ": " << fds.error();
+        }
+        return fds;
+    };
+    std::vector<unique_fd> http_fds, https_fds;
+    std::string http_bound, https_bound;
+    std::uint16_t https_port = 443;
+    if (opts.tls) {
+        auto fds = open(opts.https_listen);
+        if (!fds) return 1;
+        https_fds = std::move(*fds);
+        auto ep = net::endpoint::of_socket(https_fds[0].get());
+        https_bound = ep.to_string();
+        https_port = ep.port();
     }
-    std::string bound = net::endpoint::of_socket((*listeners)[0].get()).to_string();
+    if (!opts.http_listen.empty()) {
+        auto fds = open(opts.http_listen);
+        if (!fds) return 1;
+        http_fds = std::move(*fds);
+        http_bound = net::endpoint::of_socket(http_fds[0].get()).to_string();
+    }
+
+    // Certificates, before any reactor starts: a bad certificate file is a startup error.
+    std::unique_ptr<certificate_manager> certs;
+    // Reactors read the current table from here; the control loop below publishes new ones.
+    std::optional<rt::rcu_cell<tls::cert_table>> cert_cell;
+    if (opts.tls) {
+        std::string storage = opts.storage.empty() ? default_storage_dir() : opts.storage;
+        auto m = certificate_manager::create(opts.sites, storage, n, ::time(nullptr), error);
+        if (!m) {
+            RINGLET_LOG(error) << error;
+            return 1;
+        }
+        certs = std::move(*m);
+        cert_cell.emplace(rt::rcu_domain::global(), certs->table());
+        if (std::string root = certs->root_path(); !root.empty()) {
+            RINGLET_LOG(info) << "internal CA root: " << root
+                              << " (trust it: ringlet trust --storage " << storage << ")";
+        }
+    }
 
     // Signals go to the signalfd only: block them before any thread exists so all inherit it.
     sigset_t sigs;
@@ -233,11 +289,12 @@ int run_server(server_options opts) {
         auto w = std::make_unique<worker>();
         w->index = i;
         w->cpu = cpus.empty() ? -1 : cpus[i % cpus.size()];
-        w->listen = std::move((*listeners)[i]);
+        if (!http_fds.empty()) w->http_listen = std::move(http_fds[i]);
+        if (!https_fds.empty()) w->https_listen = std::move(https_fds[i]);
         std::promise<std::string> ready;
         auto fut = ready.get_future();
         w->thread = std::thread(worker_main, std::ref(*w), std::cref(*sites), std::cref(opts),
-                                std::move(ready));
+                                cert_cell ? &*cert_cell : nullptr, https_port, std::move(ready));
         std::string err = fut.get();
         workers.push_back(std::move(w));
         if (!err.empty()) {
@@ -263,7 +320,15 @@ int run_server(server_options opts) {
         RINGLET_LOG(info) << "site " << (hosts.empty() ? "(default)" : hosts) << " -> "
                           << s.spec.root << (demo_dir.empty() ? "" : " (built-in demo site)");
     }
-    RINGLET_LOG(info) << "listening on http://" << bound << " with " << n << " reactor(s)";
+    if (opts.tls) {
+        RINGLET_LOG(info) << "listening on https://" << https_bound << " with " << n
+                          << " reactor(s)";
+        if (!http_bound.empty()) {
+            RINGLET_LOG(info) << "redirecting http://" << http_bound << " to https";
+        }
+    } else {
+        RINGLET_LOG(info) << "listening on http://" << http_bound << " with " << n << " reactor(s)";
+    }
 
     // Wait for the signal that ends it all; then drain with a bound.
     // Leaves without waiting for the reactors (their threads are still running, so no
@@ -285,6 +350,14 @@ int run_server(server_options opts) {
             RINGLET_LOG(error) << "reactors did not stop in time; exiting";
             exit_now(1);
         }
+        if (certs && !draining && ::time(nullptr) >= certs->next_due()) {
+            if (auto table = certs->maintain(::time(nullptr))) {
+                RINGLET_LOG(info) << "publishing certificate generation " << table->generation();
+                cert_cell->publish(std::move(table));
+            }
+        }
+        // Old generations are freed once every reactor has passed a quiescent point.
+        if (rt::rcu_domain::global().pending()) rt::rcu_domain::global().reclaim();
         pollfd p{sfd.get(), POLLIN, 0};
         if (::poll(&p, 1, draining ? 50 : 1000) <= 0) continue;
         signalfd_siginfo si{};

@@ -6,8 +6,8 @@ namespace ringlet::tls {
 
 result<std::shared_ptr<const cert_table>>
 cert_table::build(std::vector<cert_source> sources, unsigned reactors,
-                  std::shared_ptr<const ticket_keys> keys, bool strict_sni, std::uint64_t generation,
-                  std::string& error) {
+                  std::shared_ptr<const ticket_keys> keys, bool strict_sni,
+                  std::uint64_t generation, std::string& error) {
     auto t = std::make_shared<cert_table>();
     t->keys_ = std::move(keys);
     t->strict_ = strict_sni;
@@ -43,7 +43,8 @@ const cert_entry* cert_table::find(std::string_view server_name) const noexcept 
         if (!name.empty() && name.back() == '.') name.remove_suffix(1);
         if (auto it = exact_.find(name); it != exact_.end()) return it->second;
         if (std::size_t dot = name.find('.'); dot != std::string_view::npos && dot > 0) {
-            if (auto it = wildcard_.find(name.substr(dot + 1)); it != wildcard_.end()) return it->second;
+            if (auto it = wildcard_.find(name.substr(dot + 1)); it != wildcard_.end())
+                return it->second;
         }
     }
     if (strict_ || entries_.empty()) return nullptr;

@@ -27,7 +27,7 @@ result<certificate> fail(std::string& error, std::string msg) {
 }
 
 std::int64_t to_unix(const WOLFSSL_ASN1_TIME* t) {
-    struct tm tm{};
+    struct tm tm {};
     if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS) return 0;
     return static_cast<std::int64_t>(timegm(&tm));
 }
@@ -49,8 +49,8 @@ void collect_names(WOLFSSL_X509* x, certificate& c) {
         WOLFSSL_GENERAL_NAME* g = wolfSSL_sk_GENERAL_NAME_value(names, i);
         if (!g) continue;
         if (g->type == gen_dns && g->d.dNSName && g->d.dNSName->data) {
-            c.dns_names.push_back(lower(std::string_view(g->d.dNSName->data,
-                                                         static_cast<std::size_t>(g->d.dNSName->length))));
+            c.dns_names.push_back(lower(std::string_view(
+                g->d.dNSName->data, static_cast<std::size_t>(g->d.dNSName->length))));
         } else if (g->type == gen_ipadd && g->d.iPAddress && g->d.iPAddress->data) {
             char text[INET6_ADDRSTRLEN] = {};
             int len = g->d.iPAddress->length;
@@ -114,10 +114,11 @@ result<certificate> parse_certificate(std::string_view cert_pem, std::string_vie
 
     std::vector<x509_ptr> chain;
     for (auto& der : c.chain_der) {
-        chain.emplace_back(wolfSSL_X509_load_certificate_buffer(der.data(), static_cast<int>(der.size()),
-                                                                WOLFSSL_FILETYPE_ASN1));
+        chain.emplace_back(wolfSSL_X509_load_certificate_buffer(
+            der.data(), static_cast<int>(der.size()), WOLFSSL_FILETYPE_ASN1));
         if (!chain.back()) {
-            return fail(error, cl + ": certificate " + std::to_string(chain.size()) + " does not parse");
+            return fail(error,
+                        cl + ": certificate " + std::to_string(chain.size()) + " does not parse");
         }
     }
     WOLFSSL_X509* leaf = chain.front().get();
@@ -151,8 +152,8 @@ result<certificate> parse_certificate(std::string_view cert_pem, std::string_vie
     // The private key: EC or RSA, PEM (traditional or PKCS#8).
     std::vector<unsigned char> key(key_pem.size() + 1);
     int n = wc_KeyPemToDer(reinterpret_cast<const unsigned char*>(key_pem.data()),
-                           static_cast<int>(key_pem.size()), key.data(), static_cast<int>(key.size()),
-                           nullptr);
+                           static_cast<int>(key_pem.size()), key.data(),
+                           static_cast<int>(key.size()), nullptr);
     if (n <= 0) return fail(error, kl + ": no private key found (expected PEM)");
     key.resize(static_cast<std::size_t>(n));
     c.key_der = std::move(key);
@@ -187,7 +188,8 @@ bool covers(const certificate& c, std::string_view host) {
         if (name == host) return true;
         if (name.size() > 2 && name[0] == '*' && name[1] == '.') {
             std::size_t dot = host.find('.');
-            if (dot != std::string_view::npos && dot > 0 && host.substr(dot + 1) == std::string_view(name).substr(2)) {
+            if (dot != std::string_view::npos && dot > 0 &&
+                host.substr(dot + 1) == std::string_view(name).substr(2)) {
                 return true;
             }
         }

@@ -2,7 +2,6 @@
 
 #include "ringlet/tls/tls_stream.hpp"
 
-#include <cstring>
 
 namespace ringlet::tls {
 
@@ -14,23 +13,6 @@ constexpr char cipher_list[] = "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:
                                "ECDHE-ECDSA-CHACHA20-POLY1305:"
                                "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
                                "ECDHE-RSA-CHACHA20-POLY1305";
-
-// RFC 7301 3.2: pick http/1.1 from the client's list or refuse the handshake.
-int select_alpn(WOLFSSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
-                unsigned int in_len, void*) {
-    static constexpr unsigned char http11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
-    for (unsigned int i = 0; i < in_len;) {
-        unsigned int len = in[i];
-        if (len == 0 || i + 1 + len > in_len) break; // malformed lists never reach us
-        if (len == sizeof http11 && std::memcmp(in + i + 1, http11, sizeof http11) == 0) {
-            *out = in + i + 1;
-            *out_len = static_cast<unsigned char>(len);
-            return 0; // SSL_TLSEXT_ERR_OK
-        }
-        i += 1 + len;
-    }
-    return 2; // SSL_TLSEXT_ERR_ALERT_FATAL -> no_application_protocol
-}
 
 result<ctx_ptr> fail(std::string& error, std::string msg) {
     error = std::move(msg);
@@ -55,17 +37,18 @@ result<ctx_ptr> make_server_context(const certificate& cert, const ticket_keys* 
     if (wolfSSL_CTX_set_cipher_list(c, cipher_list) != WOLFSSL_SUCCESS) {
         return fail(error, "cannot set the cipher list");
     }
-    if (wolfSSL_CTX_use_certificate_chain_buffer(c, reinterpret_cast<const unsigned char*>(cert.chain_pem.data()),
-                                                 static_cast<long>(cert.chain_pem.size())) != WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_use_certificate_chain_buffer(
+            c, reinterpret_cast<const unsigned char*>(cert.chain_pem.data()),
+            static_cast<long>(cert.chain_pem.size())) != WOLFSSL_SUCCESS) {
         return fail(error, "cannot load the certificate chain of " + cert.subject);
     }
-    if (wolfSSL_CTX_use_PrivateKey_buffer(c, cert.key_der.data(), static_cast<long>(cert.key_der.size()),
+    if (wolfSSL_CTX_use_PrivateKey_buffer(c, cert.key_der.data(),
+                                          static_cast<long>(cert.key_der.size()),
                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
         return fail(error, "cannot load the private key of " + cert.subject);
     }
     wolfSSL_CTX_set_verify(c, WOLFSSL_VERIFY_NONE, nullptr);
     wolfSSL_CTX_set_session_cache_mode(c, WOLFSSL_SESS_CACHE_OFF);
-    wolfSSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
     if (keys) {
         wolfSSL_CTX_set_TicketEncCb(c, ticket_callback);
         wolfSSL_CTX_set_TicketEncCtx(c, const_cast<ticket_keys*>(keys));

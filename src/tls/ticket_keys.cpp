@@ -45,8 +45,9 @@ ticket_keys ticket_keys::rotated(std::int64_t now) const {
 }
 
 int ticket_callback(WOLFSSL*, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
-                    unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ],
-                    int enc, unsigned char* ticket, int in_len, int* out_len, void* user_ctx) {
+                    unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+                    unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char* ticket,
+                    int in_len, int* out_len, void* user_ctx) {
     const auto* keys = static_cast<const ticket_keys*>(user_ctx);
     if (!keys || in_len < 0) return WOLFSSL_TICKET_RET_FATAL;
     unsigned char aad[WOLFSSL_TICKET_NAME_SZ + iv_len];

@@ -56,9 +56,14 @@ rt::task<result<void>> tls_stream::fill(std::int64_t deadline) {
 }
 
 rt::task<result<void>> tls_stream::async_handshake(WOLFSSL_CTX* ctx, std::span<const char> first,
-                                                   std::int64_t deadline) {
+                                                   std::string_view alpn, std::int64_t deadline) {
     ssl_.reset(wolfSSL_new(ctx));
     if (!ssl_) co_return fail_errno(ENOMEM);
+    if (!alpn.empty() &&
+        wolfSSL_UseALPN(ssl_.get(), const_cast<char*>(alpn.data()), static_cast<unsigned>(alpn.size()),
+                        WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
+        co_return fail_errno(ENOMEM);
+    }
     wolfSSL_SetIOReadCtx(ssl_.get(), this);
     wolfSSL_SetIOWriteCtx(ssl_.get(), this);
     in_cap_ = std::max(input_capacity, first.size());
@@ -80,9 +85,11 @@ rt::task<result<void>> tls_stream::async_handshake(WOLFSSL_CTX* ctx, std::span<c
     }
 }
 
-rt::task<result<std::size_t>> tls_stream::async_read_some(std::span<char> dst, std::int64_t deadline) {
+rt::task<result<std::size_t>> tls_stream::async_read_some(std::span<char> dst,
+                                                          std::int64_t deadline) {
     for (;;) {
-        int n = wolfSSL_read(ssl_.get(), dst.data(), static_cast<int>(std::min<std::size_t>(dst.size(), 1 << 30)));
+        int n = wolfSSL_read(ssl_.get(), dst.data(),
+                             static_cast<int>(std::min<std::size_t>(dst.size(), 1 << 30)));
         if (n > 0) co_return static_cast<std::size_t>(n);
         int err = wolfSSL_get_error(ssl_.get(), n);
         if (!out_.empty()) {
@@ -139,8 +146,12 @@ rt::task<void> tls_stream::async_close() {
     ssl_.reset();
 }
 
-const char* tls_stream::version() const noexcept { return ssl_ ? wolfSSL_get_version(ssl_.get()) : ""; }
+const char* tls_stream::version() const noexcept {
+    return ssl_ ? wolfSSL_get_version(ssl_.get()) : "";
+}
 
-bool tls_stream::resumed() const noexcept { return ssl_ && wolfSSL_session_reused(ssl_.get()); }
+bool tls_stream::resumed() const noexcept {
+    return ssl_ && wolfSSL_session_reused(ssl_.get());
+}
 
 } // namespace ringlet::tls

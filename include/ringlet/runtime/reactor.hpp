@@ -7,8 +7,9 @@
 //
 // Loop turn: submit queued SQEs and wait (one io_uring_enter) until a CQE arrives or the next
 // timer is due; copy the CQEs out and advance the CQ; dispatch them (each resumes its coroutine
-// directly); refresh now(); fire due timers; run posted messages. Coroutines queue SQEs while they
-// run; nothing is submitted mid-turn unless the SQ fills.
+// directly); refresh now(); fire due timers; run posted messages; pass an RCU quiescent point
+// (rcu.hpp), so pointers read from an rcu_cell are valid for the rest of a turn, not across one.
+// Coroutines queue SQEs while they run; nothing is submitted mid-turn unless the SQ fills.
 //
 // Setup: SINGLE_ISSUER | DEFER_TASKRUN | TASKRUN_FLAG | SUBMIT_ALL with a 4x CQ, falling back to
 // COOP_TASKRUN on kernels without DEFER_TASKRUN. io_uring may be forbidden (seccomp, as in
@@ -18,6 +19,7 @@
 #include "ringlet/base/result.hpp"
 #include "ringlet/runtime/buffer_ring.hpp"
 #include "ringlet/runtime/completion.hpp"
+#include "ringlet/runtime/rcu.hpp"
 #include "ringlet/runtime/task.hpp"
 #include "ringlet/runtime/timer_queue.hpp"
 
@@ -103,6 +105,9 @@ private:
     std::size_t live_ = 0;
     bool stopping_ = false;
     std::vector<io_uring_cqe> batch_;
+    // RCU: quiescent at the end of every turn, offline while blocked in the kernel (an idle
+    // reactor never delays the reclamation of an old certificate table).
+    rcu_reader rcu_;
 
     // Cross-thread channel.
     completion doorbell_{};

@@ -11,10 +11,13 @@
 #pragma once
 
 #include "ringlet/files/file_cache.hpp"
+#include "ringlet/runtime/rcu.hpp"
 #include "ringlet/runtime/task.hpp"
 #include "ringlet/server/site.hpp"
+#include "ringlet/tls/cert_table.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ringlet::server {
@@ -24,6 +27,8 @@ struct connection_limits {
     std::int64_t keepalive_timeout_ns = 30'000'000'000; // idle between requests
     std::int64_t send_timeout_ns = 30'000'000'000;      // one send making no progress
     std::size_t stream_chunk = 128 * 1024;              // read size for files not held in memory
+    std::int64_t handshake_timeout_ns = 10'000'000'000; // TLS: ClientHello to Finished
+    std::size_t max_handshakes = 2048;                  // concurrent TLS handshakes per reactor
 };
 
 struct connection_entry; // intrusive list node, lives in each connection's frame
@@ -37,6 +42,13 @@ struct reactor_state {
 
     const site_table* sites;
     connection_limits limits;
+    unsigned reactor_index = 0;
+    // TLS: the certificate table the control thread publishes (RCU), handshakes in flight, and
+    // whether the plain listener sends clients to HTTPS.
+    const rt::rcu_cell<tls::cert_table>* certificates = nullptr;
+    std::size_t handshakes = 0;
+    bool https_redirect = false;
+    std::uint16_t https_port = 443;
     files::file_cache cache;
     bool draining = false;
     connection_entry* connections = nullptr; // every live connection of this reactor
@@ -51,8 +63,10 @@ private:
 };
 
 // Serves HTTP/1.1 on `fd` (owned from here on) until the peer leaves, a limit or error closes
-// it, or the reactor drains.
+// it, or the reactor drains. With st.https_redirect, every request gets a 308 to HTTPS.
 rt::task<void> serve_connection(reactor_state& st, int fd);
+// The same over TLS, with the certificate chosen by SNI from st.certificates.
+rt::task<void> serve_tls_connection(reactor_state& st, int fd);
 
 // Graceful stop, step 1: mark draining and wake connections idle between requests so they close;
 // busy ones close after their current response.

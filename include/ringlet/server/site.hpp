@@ -15,9 +15,10 @@
 namespace ringlet::server {
 
 struct site_spec {
-    std::vector<std::string> hosts; // lower-case names; empty = only reachable as the default
-    std::string root;               // folder to serve
-    bool allow_dotfiles = false;    // serve paths with a segment starting with '.'
+    std::vector<std::string> hosts;  // lower-case names; empty = only reachable as the default
+    std::string root;                // folder to serve
+    bool allow_dotfiles = false;     // serve paths with a segment starting with '.'
+    std::string cert_file, key_file; // manual certificate (PEM); empty: the internal CA
 };
 
 struct site {

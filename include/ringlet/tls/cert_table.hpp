@@ -60,7 +60,8 @@ private:
     using name_map = std::unordered_map<std::string, const cert_entry*, sv_hash, std::equal_to<>>;
 
     std::vector<std::unique_ptr<cert_entry>> entries_;
-    name_map exact_, wildcard_; // wildcard_ is keyed by the parent: "example.com" for "*.example.com"
+    name_map exact_,
+        wildcard_; // wildcard_ is keyed by the parent: "example.com" for "*.example.com"
     std::shared_ptr<const ticket_keys> keys_;
     bool strict_ = false;
     std::uint64_t generation_ = 0;

@@ -26,9 +26,9 @@ struct certificate {
     std::string chain_pem;                             // the same chain, PEM
     std::vector<unsigned char> key_der;
     bool key_is_rsa = false;
-    std::vector<std::string> dns_names; // subjectAltName dNSName entries, lower-case
-    std::vector<std::string> ip_names;  // subjectAltName iPAddress entries, as text
-    std::string subject;                // one-line subject of the leaf, for logs
+    std::vector<std::string> dns_names;         // subjectAltName dNSName entries, lower-case
+    std::vector<std::string> ip_names;          // subjectAltName iPAddress entries, as text
+    std::string subject;                        // one-line subject of the leaf, for logs
     std::int64_t not_before = 0, not_after = 0; // unix seconds
 };
 

@@ -6,8 +6,9 @@
 //  - TLS 1.2 and 1.3 only; no renegotiation, no compression, no 0-RTT (not built in);
 //  - key exchange groups X25519 then P-256; AEAD ciphers only (AES-GCM first: AES-NI makes it the
 //    fastest here; ChaCha20-Poly1305 for clients without AES hardware);
-//  - ALPN: http/1.1 is selected when offered; a client offering only other protocols gets the
-//    no_application_protocol alert (RFC 7301); acme-tls/1 is reserved for the ACME issue;
+//  - ALPN is decided per connection from the parsed ClientHello (see tls_stream and the
+//    connection code): http/1.1 when offered, the no_application_protocol alert when a client
+//    offers only other protocols (RFC 7301); acme-tls/1 is reserved for the ACME issue;
 //  - stateless session tickets sealed with the shared ticket_keys (no per-context session cache,
 //    which would not be shared between reactors);
 //  - no client certificates;

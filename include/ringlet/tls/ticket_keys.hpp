@@ -36,7 +36,8 @@ struct ticket_keys {
 
 // wolfSSL's SessionTicketEncCb; `user_ctx` is a `const ticket_keys*`.
 int ticket_callback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
-                    unsigned char iv[WOLFSSL_TICKET_IV_SZ], unsigned char mac[WOLFSSL_TICKET_MAC_SZ],
-                    int enc, unsigned char* ticket, int in_len, int* out_len, void* user_ctx);
+                    unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+                    unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char* ticket,
+                    int in_len, int* out_len, void* user_ctx);
 
 } // namespace ringlet::tls

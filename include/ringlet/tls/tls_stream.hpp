@@ -34,10 +34,11 @@ public:
     tls_stream& operator=(const tls_stream&) = delete;
 
     // Runs the server handshake on a new WOLFSSL from `ctx`; `first_bytes` are the bytes already
-    // read from the socket. Fails with timed_out past `deadline` (reactor time), or with
-    // protocol_error (the alert, if any, has been sent).
+    // read from the socket; `alpn` is the protocol to select (the client offered it), or empty.
+    // Fails with timed_out past `deadline` (reactor time), or with protocol_error (the alert,
+    // if any, has been sent).
     rt::task<result<void>> async_handshake(WOLFSSL_CTX* ctx, std::span<const char> first_bytes,
-                                           std::int64_t deadline);
+                                           std::string_view alpn, std::int64_t deadline);
 
     // Decrypted bytes into dst (> 0), 0 when the peer closed (close_notify or EOF), or an error.
     rt::task<result<std::size_t>> async_read_some(std::span<char> dst, std::int64_t deadline);

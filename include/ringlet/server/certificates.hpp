@@ -1,0 +1,74 @@
+// certificate_manager: the control thread's view of every certificate the sites need.
+//
+// At startup it loads manual certificates (validated: key matches, chain ordered, not expired,
+// names cover the site's hosts; a certificate expiring within 7 days is a warning) and issues
+// internal-CA leaves for every other site (7-day lifetime), then builds the first certificate
+// table (per-reactor contexts, shared session ticket keys).
+//
+// maintain(now) is the periodic step: renew internal leaves when a third of their lifetime is
+// left and rotate the ticket keys every 12 hours; when anything changed it returns a complete new
+// table for the caller to publish. A failed renewal keeps the old certificate and is retried on
+// the next step (it is logged). Control thread only. Time is passed in.
+#pragma once
+
+#include "ringlet/base/result.hpp"
+#include "ringlet/certs/internal_ca.hpp"
+#include "ringlet/server/site.hpp"
+#include "ringlet/tls/cert_table.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ringlet::server {
+
+class certificate_manager {
+public:
+    static constexpr std::int64_t internal_lifetime = 7 * 24 * 3600;
+    static constexpr std::int64_t expiry_warning = 7 * 24 * 3600;
+
+    static result<std::unique_ptr<certificate_manager>> create(const std::vector<site_spec>& sites,
+                                                               const std::string& storage,
+                                                               unsigned reactors, std::int64_t now,
+                                                               std::string& error);
+
+    std::shared_ptr<const tls::cert_table> table() const { return table_; }
+
+    // A new table when something was renewed or rotated, else null.
+    std::shared_ptr<const tls::cert_table> maintain(std::int64_t now);
+    // When maintain() next has work (unix seconds).
+    std::int64_t next_due() const;
+
+    // The internal CA's root certificate path, if the CA is in use.
+    std::string root_path() const { return ca_ ? ca_->root_path() : std::string(); }
+
+private:
+    struct managed {
+        std::vector<std::string> names; // hosts it serves
+        bool internal = false;
+        tls::certificate cert;
+    };
+
+    bool issue_internal(managed& m, std::int64_t now, std::string& error);
+    bool rebuild(std::string& error);
+
+    std::vector<managed> certs_;
+    std::optional<certs::internal_ca> ca_;
+    std::string storage_;
+    std::shared_ptr<const tls::ticket_keys> keys_;
+    std::shared_ptr<const tls::cert_table> table_;
+    unsigned reactors_ = 1;
+    std::uint64_t generation_ = 0;
+};
+
+// The names an internal certificate covers for a site with these hosts (the local names when
+// the site lists none).
+std::vector<std::string> internal_names(const std::vector<std::string>& hosts);
+
+// The default storage folder: /var/lib/ringlet for root, else $XDG_DATA_HOME/ringlet or
+// ~/.local/share/ringlet.
+std::string default_storage_dir();
+
+} // namespace ringlet::server

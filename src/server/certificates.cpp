@@ -1,0 +1,124 @@
+#include "ringlet/server/certificates.hpp"
+
+#include "ringlet/base/log.hpp"
+#include "ringlet/http/date.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace ringlet::server {
+
+std::vector<std::string> internal_names(const std::vector<std::string>& hosts) {
+    if (!hosts.empty()) return hosts;
+    return {"localhost", "*.localhost", "127.0.0.1", "::1"};
+}
+
+std::string default_storage_dir() {
+    if (::geteuid() == 0) return "/var/lib/ringlet";
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/ringlet";
+    if (const char* h = std::getenv("HOME"); h && *h)
+        return std::string(h) + "/.local/share/ringlet";
+    return "ringlet-data";
+}
+
+result<std::unique_ptr<certificate_manager>>
+certificate_manager::create(const std::vector<site_spec>& sites, const std::string& storage,
+                            unsigned reactors, std::int64_t now, std::string& error) {
+    auto m = std::unique_ptr<certificate_manager>(new certificate_manager());
+    m->storage_ = storage;
+    m->reactors_ = reactors;
+    for (const site_spec& s : sites) {
+        managed c;
+        if (!s.cert_file.empty()) {
+            auto cert = tls::load_certificate_files(s.cert_file, s.key_file, now, error);
+            if (!cert) return unexpected{cert.error()};
+            auto missing = tls::uncovered_hosts(*cert, s.hosts);
+            if (!missing.empty()) {
+                std::string list;
+                for (const auto& h : missing) list += (list.empty() ? "" : ", ") + h;
+                error = s.cert_file + ": certificate does not cover " + list;
+                return fail_errno(EINVAL);
+            }
+            if (cert->not_after - now < expiry_warning) {
+                RINGLET_LOG(warn) << s.cert_file << ": certificate expires in "
+                                  << (cert->not_after - now) / 3600 << " hours";
+            }
+            c.cert = std::move(*cert);
+            c.names = s.hosts;
+        } else {
+            c.internal = true;
+            c.names = internal_names(s.hosts);
+            if (!m->ca_) {
+                auto ca = certs::internal_ca::open(storage, now, error);
+                if (!ca) return unexpected{ca.error()};
+                m->ca_.emplace(std::move(*ca));
+            }
+            if (!m->issue_internal(c, now, error)) return fail_errno(EINVAL);
+        }
+        m->certs_.push_back(std::move(c));
+    }
+    m->keys_ = std::make_shared<const tls::ticket_keys>(tls::ticket_keys::generate(now));
+    if (!m->rebuild(error)) return fail_errno(EINVAL);
+    return m;
+}
+
+bool certificate_manager::issue_internal(managed& m, std::int64_t now, std::string& error) {
+    auto issued = ca_->issue(m.names, now, internal_lifetime, error);
+    if (!issued) return false;
+    auto cert = tls::parse_certificate(issued->chain_pem, issued->key_pem, now, "internal CA leaf",
+                                       "internal CA key", error);
+    if (!cert) return false;
+    m.cert = std::move(*cert);
+    char until[http::http_date_size];
+    http::format_http_date(m.cert.not_after, until);
+    RINGLET_LOG(info) << "internal CA issued a certificate for " << m.names.front()
+                      << (m.names.size() > 1 ? " and others" : "") << ", valid until "
+                      << std::string_view(until, sizeof until);
+    return true;
+}
+
+bool certificate_manager::rebuild(std::string& error) {
+    std::vector<tls::cert_source> sources;
+    for (const managed& m : certs_) sources.push_back({m.cert, m.names});
+    auto t =
+        tls::cert_table::build(std::move(sources), reactors_, keys_, false, ++generation_, error);
+    if (!t) return false;
+    table_ = std::move(*t);
+    return true;
+}
+
+std::shared_ptr<const tls::cert_table> certificate_manager::maintain(std::int64_t now) {
+    bool changed = false;
+    std::string error;
+    for (managed& m : certs_) {
+        if (!m.internal || !certs::renewal_due(m.cert.not_before, m.cert.not_after, now)) continue;
+        if (issue_internal(m, now, error)) {
+            changed = true;
+        } else {
+            RINGLET_LOG(error) << "renewing the internal certificate for " << m.names.front()
+                               << " failed (keeping the current one): " << error;
+        }
+    }
+    if (keys_->rotation_due(now)) {
+        keys_ = std::make_shared<const tls::ticket_keys>(keys_->rotated(now));
+        changed = true;
+    }
+    if (!changed) return nullptr;
+    if (!rebuild(error)) {
+        RINGLET_LOG(error) << "cannot build the new certificate table: " << error;
+        return nullptr;
+    }
+    return table_;
+}
+
+std::int64_t certificate_manager::next_due() const {
+    std::int64_t due = keys_->created + tls::ticket_keys::rotation_seconds;
+    for (const managed& m : certs_) {
+        if (m.internal)
+            due = std::min(due, certs::renewal_time(m.cert.not_before, m.cert.not_after));
+    }
+    return due;
+}
+
+} // namespace ringlet::server
