@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -14,12 +15,6 @@
 namespace ringlet::tls {
 
 namespace {
-
-// Values from wolfSSL's OpenSSL-compatibility layer, named here rather than pulling in its
-// openssl/ headers (which redefine OpenSSL's names globally).
-constexpr int nid_subject_alt_name = 131;
-constexpr int gen_dns = 2;
-constexpr int gen_ipadd = 7;
 
 result<certificate> fail(std::string& error, std::string msg) {
     error = std::move(msg);
@@ -40,26 +35,51 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-void collect_names(WOLFSSL_X509* x, certificate& c) {
-    auto* names = static_cast<WOLFSSL_GENERAL_NAMES*>(
-        wolfSSL_X509_get_ext_d2i(x, nid_subject_alt_name, nullptr, nullptr));
-    if (!names) return;
-    int n = wolfSSL_sk_GENERAL_NAME_num(names);
-    for (int i = 0; i < n; ++i) {
-        WOLFSSL_GENERAL_NAME* g = wolfSSL_sk_GENERAL_NAME_value(names, i);
-        if (!g) continue;
-        if (g->type == gen_dns && g->d.dNSName && g->d.dNSName->data) {
-            c.dns_names.push_back(lower(std::string_view(
-                g->d.dNSName->data, static_cast<std::size_t>(g->d.dNSName->length))));
-        } else if (g->type == gen_ipadd && g->d.iPAddress && g->d.iPAddress->data) {
-            char text[INET6_ADDRSTRLEN] = {};
-            int len = g->d.iPAddress->length;
-            if (len == 4) inet_ntop(AF_INET, g->d.iPAddress->data, text, sizeof text);
-            if (len == 16) inet_ntop(AF_INET6, g->d.iPAddress->data, text, sizeof text);
-            if (text[0]) c.ip_names.emplace_back(text);
-        }
+// Reads a DER length at `p` (advancing it); false if malformed or past `end`.
+bool der_length(const unsigned char*& p, const unsigned char* end, std::size_t& len) {
+    if (p >= end) return false;
+    unsigned char b = *p++;
+    if (b < 0x80) {
+        len = b;
+    } else {
+        int n = b & 0x7f;
+        if (n == 0 || n > 3 || end - p < n) return false;
+        len = 0;
+        while (n--) len = (len << 8) | *p++;
     }
-    wolfSSL_GENERAL_NAMES_free(names);
+    return static_cast<std::size_t>(end - p) >= len;
+}
+
+// The subjectAltName entries, read from the certificate's DER: wolfSSL's compatibility layer
+// in this build reports dNSName entries but drops iPAddress ones.
+void collect_names(const std::vector<unsigned char>& der, certificate& c) {
+    static constexpr unsigned char san_oid[] = {0x06, 0x03, 0x55, 0x1d, 0x11};
+    auto it = std::search(der.begin(), der.end(), std::begin(san_oid), std::end(san_oid));
+    if (it == der.end()) return;
+    const unsigned char* p = der.data() + (it - der.begin()) + sizeof san_oid;
+    const unsigned char* end = der.data() + der.size();
+    std::size_t len = 0;
+    if (p < end && *p == 0x01) { // critical BOOLEAN
+        ++p;
+        if (!der_length(p, end, len)) return;
+        p += len;
+    }
+    if (p >= end || *p++ != 0x04 || !der_length(p, end, len)) return; // extnValue OCTET STRING
+    end = p + len;
+    if (p >= end || *p++ != 0x30 || !der_length(p, end, len)) return; // GeneralNames
+    end = p + len;
+    while (p < end) {
+        unsigned char tag = *p++;
+        if (!der_length(p, end, len)) return;
+        if (tag == 0x82) { // [2] dNSName
+            c.dns_names.push_back(lower(std::string_view(reinterpret_cast<const char*>(p), len)));
+        } else if (tag == 0x87 && (len == 4 || len == 16)) { // [7] iPAddress
+            char text[INET6_ADDRSTRLEN] = {};
+            inet_ntop(len == 4 ? AF_INET : AF_INET6, p, text, sizeof text);
+            c.ip_names.emplace_back(text);
+        }
+        p += len;
+    }
 }
 
 // Splits a PEM bundle into DER certificates, in order, keeping a clean PEM copy (no comments
@@ -128,7 +148,7 @@ result<certificate> parse_certificate(std::string_view cert_pem, std::string_vie
     }
     c.not_before = to_unix(wolfSSL_X509_get_notBefore(leaf));
     c.not_after = to_unix(wolfSSL_X509_get_notAfter(leaf));
-    collect_names(leaf, c);
+    collect_names(c.chain_der.front(), c);
 
     // Ordered chain: each certificate is signed by the next one.
     for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
