@@ -24,9 +24,11 @@ std::string default_storage_dir() {
 
 result<std::unique_ptr<certificate_manager>>
 certificate_manager::create(const std::vector<site_spec>& sites, const std::string& storage,
-                            unsigned reactors, std::int64_t now, std::string& error) {
+                            unsigned reactors, std::int64_t now, std::string& error,
+                            bool strict_sni) {
     auto m = std::unique_ptr<certificate_manager>(new certificate_manager());
     m->storage_ = storage;
+    m->strict_sni_ = strict_sni;
     m->reactors_ = reactors;
     for (const site_spec& s : sites) {
         managed c;
@@ -81,8 +83,8 @@ bool certificate_manager::issue_internal(managed& m, std::int64_t now, std::stri
 bool certificate_manager::rebuild(std::string& error) {
     std::vector<tls::cert_source> sources;
     for (const managed& m : certs_) sources.push_back({m.cert, m.names});
-    auto t =
-        tls::cert_table::build(std::move(sources), reactors_, keys_, false, ++generation_, error);
+    auto t = tls::cert_table::build(std::move(sources), reactors_, keys_, strict_sni_,
+                                    ++generation_, error);
     if (!t) return false;
     table_ = std::move(*t);
     return true;

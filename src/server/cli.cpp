@@ -63,6 +63,9 @@ std::string_view serve_usage_text() {
            "  --listen ADDR         HTTPS address, default 127.0.0.1:8443 ([::1]:8443 for IPv6)\n"
            "  --http-listen ADDR    HTTP address, default 127.0.0.1:8080\n"
            "  --no-tls              serve plain HTTP only, on --http-listen\n"
+           "  --strict-sni          refuse TLS clients asking for a host no site has (alert\n"
+           "                        unrecognized_name) instead of giving the first site's "
+           "certificate\n"
            "  --storage DIR         certificates and keys; default /var/lib/ringlet for root,\n"
            "                        else ~/.local/share/ringlet\n"
            "  --workers N           reactor threads, default one per CPU\n"
@@ -130,6 +133,8 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
             out.tls = false;
         } else if (a == "--demo") {
             out.demo = true;
+        } else if (a == "--strict-sni") {
+            out.strict_sni = true;
         } else if (a == "--workers") {
             if (!need_value(i, a, v)) return false;
             unsigned n = 0;

@@ -263,7 +263,8 @@ int run_server(server_options opts) {
     std::optional<rt::rcu_cell<tls::cert_table>> cert_cell;
     if (opts.tls) {
         std::string storage = opts.storage.empty() ? default_storage_dir() : opts.storage;
-        auto m = certificate_manager::create(opts.sites, storage, n, ::time(nullptr), error);
+        auto m = certificate_manager::create(opts.sites, storage, n, ::time(nullptr), error,
+                                             opts.strict_sni);
         if (!m) {
             RINGLET_LOG(error) << error;
             return 1;

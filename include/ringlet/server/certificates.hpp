@@ -29,10 +29,11 @@ public:
     static constexpr std::int64_t internal_lifetime = 7 * 24 * 3600;
     static constexpr std::int64_t expiry_warning = 7 * 24 * 3600;
 
-    static result<std::unique_ptr<certificate_manager>> create(const std::vector<site_spec>& sites,
-                                                               const std::string& storage,
-                                                               unsigned reactors, std::int64_t now,
-                                                               std::string& error);
+    // `strict_sni`: a ClientHello naming no configured host gets the unrecognized_name alert
+    // instead of the first site's certificate.
+    static result<std::unique_ptr<certificate_manager>>
+    create(const std::vector<site_spec>& sites, const std::string& storage, unsigned reactors,
+           std::int64_t now, std::string& error, bool strict_sni = false);
 
     std::shared_ptr<const tls::cert_table> table() const { return table_; }
 
@@ -60,6 +61,7 @@ private:
     std::shared_ptr<const tls::ticket_keys> keys_;
     std::shared_ptr<const tls::cert_table> table_;
     unsigned reactors_ = 1;
+    bool strict_sni_ = false;
     std::uint64_t generation_ = 0;
 };
 

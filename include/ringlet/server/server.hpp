@@ -25,7 +25,8 @@ struct server_options {
     std::string https_listen = "127.0.0.1:8443";
     std::string http_listen = "127.0.0.1:8080"; // empty: no plain listener
     std::string storage;                        // empty: default_storage_dir()
-    unsigned workers = 0;                       // 0: one per CPU this process may run on
+    bool strict_sni = false; // unknown SNI: unrecognized_name alert, not the default certificate
+    unsigned workers = 0;    // 0: one per CPU this process may run on
     // Pin reactor i to CPU i. Off by default: where other processes share the cores (a load
     // generator, a database) a pinned reactor waits for its busy core while another core idles;
     // measured here with h2load on the same 2 cores: 100k req/s pinned, 140k unpinned.
