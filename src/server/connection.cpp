@@ -252,14 +252,14 @@ template <class Stream>
 rt::task<bool> session<Stream>::respond() {
     close_after_ = !req_.keep_alive || st_.draining;
     head_only_ = req_.method == http::method::head;
-    if (int status = http::reject_status(req_)) {
-        // A body we will not read may follow: answer, then close (after draining it).
-        if (req_.has_transfer_encoding || req_.content_length > 0) close_after_ = linger_ = true;
-        co_return co_await send_error(status);
-    }
+    // A body we will not read may follow: answer, then close (after draining it).
+    if (req_.has_transfer_encoding || req_.content_length > 0) close_after_ = linger_ = true;
     if constexpr (!secure) {
+        // Every request on the plain listener of a TLS server, whatever its method, goes to
+        // HTTPS: a 308 keeps the method and body for the client to repeat there.
         if (st_.https_redirect) co_return co_await send_https_redirect();
     }
+    if (int status = http::reject_status(req_)) co_return co_await send_error(status);
     const site& s = st_.sites->select(req_.host);
     co_return co_await serve_path(s);
 }
@@ -542,8 +542,10 @@ rt::task<bool> tls_accept(reactor_state& st, const tls::cert_table* table, net::
         co_await tls::send_alert(tcp, 120); // no_application_protocol (RFC 7301 3.2)
         co_return false;
     }
+    std::string reframed;
+    auto input = tls::handshake_input({buf.get(), tls::hello_buffer_size}, *n, scratch, reframed);
     auto hs =
-        co_await stream.async_handshake(table->context(*e, st.reactor_index), {buf.get(), *n},
+        co_await stream.async_handshake(table->context(*e, st.reactor_index), input,
                                         info.has_alpn ? http11 : std::string_view(), deadline);
     co_return hs.has_value();
 }

@@ -57,6 +57,19 @@ const site& site_table::select(std::string_view host) const noexcept {
                 if (name == h) return s;
             }
         }
+        // Then one-label wildcards: "*.example.com" takes "a.example.com", not "a.b.example.com".
+        std::size_t dot = h.find('.');
+        if (dot != std::string_view::npos && dot > 0) {
+            std::string_view parent = h.substr(dot + 1);
+            for (const site& s : sites_) {
+                for (const std::string& name : s.spec.hosts) {
+                    if (name.size() > 2 && name.starts_with("*.") &&
+                        std::string_view(name).substr(2) == parent) {
+                        return s;
+                    }
+                }
+            }
+        }
     }
     return sites_.front();
 }

@@ -15,8 +15,10 @@ cert_table::build(std::vector<cert_source> sources, unsigned reactors,
     for (cert_source& src : sources) {
         auto e = std::make_unique<cert_entry>();
         e->cert = std::move(src.cert);
+        e->tickets.keys = t->keys_.get();
+        e->tickets.scope = ticket_scope(src.names);
         for (unsigned r = 0; r < reactors; ++r) {
-            auto ctx = make_server_context(e->cert, t->keys_.get(), error);
+            auto ctx = make_server_context(e->cert, &e->tickets, error);
             if (!ctx) return unexpected{ctx.error()};
             e->contexts.push_back(std::move(*ctx));
         }

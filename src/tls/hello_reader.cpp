@@ -4,10 +4,11 @@
 
 namespace ringlet::tls {
 
-rt::task<result<std::size_t>> read_client_hello(net::tcp_stream& tcp, std::span<char> buf,
+rt::task<result<hello_bytes>> read_client_hello(net::tcp_stream& tcp, std::span<char> buf,
                                                 client_hello_info& info, std::string& scratch,
                                                 std::int64_t deadline) {
     std::size_t len = 0;
+    scratch.clear(); // non-empty afterwards only for a fragmented hello
     for (;;) {
         if (len == buf.size()) {
             co_await send_alert(tcp, 50); // decode_error: larger than any hello we accept
@@ -21,7 +22,7 @@ rt::task<result<std::size_t>> read_client_hello(net::tcp_stream& tcp, std::span<
                                     scratch);
         switch (r.status) {
         case hello_status::complete:
-            co_return len;
+            co_return hello_bytes{len, r.consumed};
         case hello_status::incomplete:
             continue;
         default:
@@ -29,6 +30,24 @@ rt::task<result<std::size_t>> read_client_hello(net::tcp_stream& tcp, std::span<
             co_return fail_errno(EPROTO);
         }
     }
+}
+
+std::span<const char> handshake_input(std::span<const char> buf, hello_bytes got,
+                                      const std::string& scratch, std::string& out) {
+    constexpr std::size_t max_record = 16384;
+    if (scratch.empty() || scratch.size() > max_record || got.consumed > got.read) {
+        return buf.first(got.read);
+    }
+    out.clear();
+    out.reserve(5 + scratch.size() + (got.read - got.consumed));
+    out.push_back(22); // handshake
+    out.push_back(buf[1]);
+    out.push_back(buf[2]); // the client's record version
+    out.push_back(static_cast<char>(scratch.size() >> 8));
+    out.push_back(static_cast<char>(scratch.size() & 0xff));
+    out.append(scratch);
+    out.append(buf.data() + got.consumed, got.read - got.consumed);
+    return out;
 }
 
 rt::task<void> send_alert(net::tcp_stream& tcp, std::uint8_t description) {

@@ -2,7 +2,6 @@
 
 #include "ringlet/tls/tls_stream.hpp"
 
-
 namespace ringlet::tls {
 
 namespace {
@@ -21,7 +20,7 @@ result<ctx_ptr> fail(std::string& error, std::string msg) {
 
 } // namespace
 
-result<ctx_ptr> make_server_context(const certificate& cert, const ticket_keys* keys,
+result<ctx_ptr> make_server_context(const certificate& cert, const ticket_context* tickets,
                                     std::string& error) {
     init_library();
     ctx_ptr ctx(wolfSSL_CTX_new(wolfSSLv23_server_method()));
@@ -49,9 +48,9 @@ result<ctx_ptr> make_server_context(const certificate& cert, const ticket_keys* 
     }
     wolfSSL_CTX_set_verify(c, WOLFSSL_VERIFY_NONE, nullptr);
     wolfSSL_CTX_set_session_cache_mode(c, WOLFSSL_SESS_CACHE_OFF);
-    if (keys) {
+    if (tickets && tickets->keys) {
         wolfSSL_CTX_set_TicketEncCb(c, ticket_callback);
-        wolfSSL_CTX_set_TicketEncCtx(c, const_cast<ticket_keys*>(keys));
+        wolfSSL_CTX_set_TicketEncCtx(c, const_cast<ticket_context*>(tickets));
         wolfSSL_CTX_set_TicketHint(c, static_cast<int>(ticket_keys::rotation_seconds));
     } else {
         wolfSSL_CTX_NoTicketTLSv12(c);

@@ -2,6 +2,10 @@
 
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
 #include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include <algorithm>
+#include <vector>
 
 #include <cstring>
 
@@ -29,6 +33,19 @@ constexpr int tag_len = CHACHA20_POLY1305_AEAD_AUTHTAG_SIZE; // 16 of the 32 MAC
 
 } // namespace
 
+std::array<unsigned char, 16> ticket_scope(std::span<const std::string> names) {
+    std::vector<std::string> sorted(names.begin(), names.end());
+    std::sort(sorted.begin(), sorted.end());
+    std::string joined;
+    for (const std::string& n : sorted) joined.append(n).push_back('\n');
+    unsigned char digest[WC_SHA256_DIGEST_SIZE];
+    wc_Sha256Hash(reinterpret_cast<const unsigned char*>(joined.data()),
+                  static_cast<word32>(joined.size()), digest);
+    std::array<unsigned char, 16> scope{};
+    std::memcpy(scope.data(), digest, scope.size());
+    return scope;
+}
+
 ticket_keys ticket_keys::generate(std::int64_t now) {
     ticket_keys t;
     t.current = make_key();
@@ -48,9 +65,11 @@ int ticket_callback(WOLFSSL*, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
                     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
                     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char* ticket,
                     int in_len, int* out_len, void* user_ctx) {
-    const auto* keys = static_cast<const ticket_keys*>(user_ctx);
-    if (!keys || in_len < 0) return WOLFSSL_TICKET_RET_FATAL;
-    unsigned char aad[WOLFSSL_TICKET_NAME_SZ + iv_len];
+    const auto* tc = static_cast<const ticket_context*>(user_ctx);
+    if (!tc || !tc->keys || in_len < 0) return WOLFSSL_TICKET_RET_FATAL;
+    const ticket_keys* keys = tc->keys;
+    unsigned char aad[WOLFSSL_TICKET_NAME_SZ + iv_len + 16];
+    std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ + iv_len, tc->scope.data(), tc->scope.size());
     if (enc) {
         std::memcpy(key_name, keys->current.name.data(), WOLFSSL_TICKET_NAME_SZ);
         random_bytes(iv, WOLFSSL_TICKET_IV_SZ);

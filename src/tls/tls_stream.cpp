@@ -59,9 +59,9 @@ rt::task<result<void>> tls_stream::async_handshake(WOLFSSL_CTX* ctx, std::span<c
                                                    std::string_view alpn, std::int64_t deadline) {
     ssl_.reset(wolfSSL_new(ctx));
     if (!ssl_) co_return fail_errno(ENOMEM);
-    if (!alpn.empty() &&
-        wolfSSL_UseALPN(ssl_.get(), const_cast<char*>(alpn.data()), static_cast<unsigned>(alpn.size()),
-                        WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
+    if (!alpn.empty() && wolfSSL_UseALPN(ssl_.get(), const_cast<char*>(alpn.data()),
+                                         static_cast<unsigned>(alpn.size()),
+                                         WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS) {
         co_return fail_errno(ENOMEM);
     }
     wolfSSL_SetIOReadCtx(ssl_.get(), this);

@@ -750,3 +750,598 @@ def wait_until(pred, timeout: float, interval: float = 0.05):
         if time.monotonic() > deadline:
             return v
         time.sleep(interval)
+
+
+# =============================================================================================
+# TLS helpers (test_tls_*.py). Everything below is additive: the plain-HTTP helpers above are
+# unchanged.
+#
+# - openssl() / make_pki(): a throw-away PKI made with the real openssl CLI (root CA ->
+#   intermediate -> leaves; chain files hold leaf + intermediate).
+# - TlsServer: `ringlet serve` with TLS on (HTTPS and the redirecting HTTP listener, both on
+#   ephemeral ports) and a private --storage.
+# - s_client(): runs `openssl s_client`; ssl_context() / tls_get(): Python's ssl module as client.
+# - client_hello(): a hand-built ClientHello record, for feeding malformed variants to the server.
+
+import ssl
+import struct
+
+TLS_LISTEN_RE = re.compile(r"listening on https://127\.0\.0\.1:(\d+)")
+TLS_REDIRECT_RE = re.compile(r"redirecting http://127\.0\.0\.1:(\d+) to https")
+
+
+def openssl_bin() -> str:
+    path = shutil.which("openssl")
+    if not path:
+        raise unittest.SkipTest("openssl CLI not installed")
+    return path
+
+
+def openssl(*args: str, cwd: str | None = None, input: bytes | None = None,
+            timeout: float = 20.0, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs `openssl ARGS...`; with check, raises AssertionError (with stderr) on failure."""
+    cmd = [openssl_bin()] + list(args)
+    env = dict(os.environ)
+    env.pop("OPENSSL_CONF", None)
+    p = subprocess.run(cmd, cwd=cwd, input=input, capture_output=True, timeout=timeout, env=env,
+                       stdin=None if input is not None else subprocess.DEVNULL)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} failed with {p.returncode}:\n"
+                             f"{p.stderr.decode('utf-8', 'replace')}")
+    return p
+
+
+class Leaf:
+    """One leaf certificate: .cert (leaf only), .key, .chain (leaf + intermediate)."""
+
+    def __init__(self, name: str, cert: str, key: str, chain: str):
+        self.name, self.cert, self.key, self.chain = name, cert, key, chain
+
+    def __repr__(self) -> str:
+        return f"<Leaf {self.name} {self.chain}>"
+
+
+class Pki:
+    """Files of a test PKI under `base` (see make_pki)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.root = os.path.join(base, "root.crt")
+        self.root_key = os.path.join(base, "root.key")
+        self.inter = os.path.join(base, "inter.crt")
+        self.inter_key = os.path.join(base, "inter.key")
+        self.leaves: dict[str, Leaf] = {}
+
+    def __getitem__(self, name: str) -> Leaf:
+        return self.leaves[name]
+
+    # -- building blocks ---------------------------------------------------------------------
+    def _key(self, path: str, kind: str) -> None:
+        if kind == "rsa":
+            openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                    "-out", path)
+        else:
+            openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-pkeyopt", "ec_param_enc:named_curve", "-out", path)
+
+    def _ext(self, name: str, lines: list[str]) -> str:
+        path = os.path.join(self.base, name + ".ext")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return path
+
+    @staticmethod
+    def leaf_ext_lines(names: list[str], kind: str) -> list[str]:
+        usage = "digitalSignature,keyEncipherment" if kind == "rsa" else "digitalSignature"
+        return ["basicConstraints=critical,CA:FALSE",
+                f"keyUsage=critical,{usage}",
+                "extendedKeyUsage=serverAuth",
+                "subjectKeyIdentifier=hash",
+                "authorityKeyIdentifier=keyid",
+                "subjectAltName=" + ",".join(f"DNS:{n}" for n in names)]
+
+    def make_ca(self) -> None:
+        self._key(self.root_key, "ec")
+        openssl("req", "-x509", "-new", "-key", self.root_key, "-sha256", "-days", "30",
+                "-subj", "/O=ringlet tests/CN=ringlet test root CA",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-out", self.root)
+        self._key(self.inter_key, "ec")
+        csr = os.path.join(self.base, "inter.csr")
+        openssl("req", "-new", "-key", self.inter_key, "-subj",
+                "/O=ringlet tests/CN=ringlet test intermediate CA", "-out", csr)
+        ext = self._ext("inter", ["basicConstraints=critical,CA:TRUE,pathlen:0",
+                                  "keyUsage=critical,keyCertSign,cRLSign",
+                                  "subjectKeyIdentifier=hash",
+                                  "authorityKeyIdentifier=keyid"])
+        openssl("x509", "-req", "-in", csr, "-CA", self.root, "-CAkey", self.root_key,
+                "-set_serial", "0x" + os.urandom(8).hex(), "-days", "30", "-sha256",
+                "-extfile", ext, "-out", self.inter)
+
+    def _csr(self, label: str, cn: str, kind: str) -> tuple[str, str]:
+        key = os.path.join(self.base, f"{label}.key")
+        csr = os.path.join(self.base, f"{label}.csr")
+        self._key(key, kind)
+        openssl("req", "-new", "-key", key, "-subj", f"/CN={cn}", "-out", csr)
+        return key, csr
+
+    def _finish(self, label: str, cn: str, cert: str, key: str) -> Leaf:
+        chain = os.path.join(self.base, f"{label}.chain.pem")
+        with open(chain, "wb") as out:
+            for part in (cert, self.inter):
+                with open(part, "rb") as f:
+                    out.write(f.read())
+        leaf = Leaf(cn, cert, key, chain)
+        self.leaves[label] = leaf
+        return leaf
+
+    def issue(self, label: str, names: list[str], kind: str = "ec", days: int = 30) -> Leaf:
+        """A leaf for `names` (the first is the CN), signed by the intermediate."""
+        key, csr = self._csr(label, names[0], kind)
+        cert = os.path.join(self.base, f"{label}.crt")
+        ext = self._ext(label, self.leaf_ext_lines(names, kind))
+        openssl("x509", "-req", "-in", csr, "-CA", self.inter, "-CAkey", self.inter_key,
+                "-set_serial", "0x" + os.urandom(8).hex(), "-days", str(days), "-sha256",
+                "-extfile", ext, "-out", cert)
+        return self._finish(label, names[0], cert, key)
+
+    def issue_dated(self, label: str, names: list[str], start: str, end: str,
+                    kind: str = "ec") -> Leaf:
+        """A leaf with an explicit validity window (YYYYMMDDHHMMSSZ), made with `openssl ca`
+        because OpenSSL 3.0's `x509 -req` cannot set notBefore."""
+        key, csr = self._csr(label, names[0], kind)
+        cadir = os.path.join(self.base, f"ca-{label}")
+        os.makedirs(os.path.join(cadir, "new"))
+        open(os.path.join(cadir, "index.txt"), "w").close()
+        with open(os.path.join(cadir, "serial"), "w") as f:
+            f.write(os.urandom(8).hex() + "\n")
+        cfg = os.path.join(cadir, "ca.cnf")
+        with open(cfg, "w") as f:
+            f.write(f"""[ca]
+default_ca = test_ca
+[test_ca]
+dir = {cadir}
+database = $dir/index.txt
+new_certs_dir = $dir/new
+serial = $dir/serial
+default_md = sha256
+policy = any_policy
+unique_subject = no
+copy_extensions = none
+email_in_dn = no
+[any_policy]
+commonName = supplied
+[leaf_ext]
+""" + "\n".join(self.leaf_ext_lines(names, kind)) + "\n")
+        cert = os.path.join(self.base, f"{label}.crt")
+        openssl("ca", "-batch", "-notext", "-config", cfg, "-cert", self.inter, "-keyfile",
+                self.inter_key, "-in", csr, "-out", cert, "-startdate", start, "-enddate", end,
+                "-extensions", "leaf_ext")
+        return self._finish(label, names[0], cert, key)
+
+
+def make_pki(base: str) -> Pki:
+    """Root CA -> intermediate CA -> leaves (ECDSA P-256 unless noted):
+         a        a.test, www.a.test
+         b        b.test                (RSA-2048)
+         wild     *.example.test
+    """
+    os.makedirs(base, exist_ok=True)
+    pki = Pki(base)
+    pki.make_ca()
+    pki.issue("a", ["a.test", "www.a.test"])
+    pki.issue("b", ["b.test"], kind="rsa")
+    pki.issue("wild", ["*.example.test"])
+    return pki
+
+
+def pem_blocks(text: str | bytes) -> list[str]:
+    """The PEM CERTIFICATE blocks in `text`, in order."""
+    if isinstance(text, bytes):
+        text = text.decode("latin-1")
+    return re.findall(r"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----", text,
+                      re.S)
+
+
+def cert_field(pem: str, *opts: str) -> str:
+    """`openssl x509 -noout OPTS` on one PEM certificate, e.g. cert_field(p, "-subject")."""
+    p = openssl("x509", "-noout", "-nameopt", "RFC2253", *opts, input=pem.encode())
+    return p.stdout.decode().strip()
+
+
+def cert_cn(pem: str) -> str:
+    m = re.search(r"CN=([^,]+)", cert_field(pem, "-subject"))
+    return m.group(1) if m else ""
+
+
+class TlsServer(Server):
+    """`ringlet serve` with TLS: `with TlsServer([(root, hosts, leaf_or_None), ...],
+    storage=dir) as srv:` ... srv.port (HTTPS), srv.http_port (the redirecting listener).
+
+    A site's third element is a Leaf (or a (cert, key) pair) for --cert/--key, or None for an
+    internal-CA certificate. `storage` defaults to a fresh temp dir (never the user's)."""
+
+    def __init__(self, sites, *, storage: str | None = None, workers: int = 2, **kw):
+        plain = [(s[0], s[1]) for s in sites]
+        super().__init__(plain, workers=workers, **kw)
+        self.certs = []
+        for s in sites:
+            c = s[2] if len(s) > 2 else None
+            if isinstance(c, Leaf):
+                c = (c.chain, c.key)
+            self.certs.append(c)
+        self.storage = storage
+        self.http_port: int | None = None
+        self._own_storage: str | None = None
+
+    def argv(self) -> list[str]:
+        args = [ringlet_bin(), "serve"]
+        for (root, hosts), cert in zip(self.sites, self.certs):
+            args += ["--root", root]
+            for h in hosts:
+                args += ["--host", h]
+            if cert is not None:
+                args += ["--cert", cert[0], "--key", cert[1]]
+        args += ["--listen", f"{HOST}:0", "--http-listen", f"{HOST}:0",
+                 "--storage", self.storage, "--workers", str(self.workers),
+                 "--pidfile", self.pidfile]
+        for flag, value in (("--header-timeout", self.header_timeout),
+                            ("--keepalive-timeout", self.keepalive_timeout),
+                            ("--drain-timeout", self.drain_timeout),
+                            ("--log-level", self.log_level)):
+            if value is not None:
+                args += [flag, _fmt(value)]
+        return args + self.extra
+
+    def start(self) -> "TlsServer":
+        if self.storage is None:
+            self._own_storage = tempfile.mkdtemp(prefix="ringlet-storage-")
+            self.storage = os.path.join(self._own_storage, "storage")
+        self._dir = tempfile.mkdtemp(prefix="ringlet-srv-")
+        self.pidfile = os.path.join(self._dir, "ringlet.pid")
+        self._log_path = os.path.join(self._dir, "stderr.log")
+        try:
+            argv = self.argv()
+            self._log_file = open(self._log_path, "wb")
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                         stdout=self._log_file, stderr=self._log_file,
+                                         preexec_fn=_die_with_parent)
+        except BaseException:
+            self._cleanup()
+            raise
+        _live.add(self.proc)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            log = self.log()
+            m, r = TLS_LISTEN_RE.search(log), TLS_REDIRECT_RE.search(log)
+            if m and r:
+                self.port = int(m.group(1))
+                self.http_port = int(r.group(1))
+                return self
+            if self.proc.poll() is not None:
+                self._cleanup()
+                raise AssertionError(f"ringlet exited with {self.proc.returncode} during "
+                                     f"startup:\n{log}")
+            if time.monotonic() > deadline:
+                self.kill()
+                log = self.log()
+                self._cleanup()
+                raise AssertionError(f"no 'listening on https://' and 'redirecting' lines "
+                                     f"within {START_TIMEOUT} s:\n{log}")
+            time.sleep(0.02)
+
+    def _cleanup(self) -> None:
+        super()._cleanup()
+        if self._own_storage:
+            shutil.rmtree(self._own_storage, ignore_errors=True)
+            self._own_storage = None
+
+    def url(self, path: str = "/", host: str = HOST) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+    def http_url(self, path: str = "/") -> str:
+        return f"http://{HOST}:{self.http_port}{path}"
+
+
+class SClient:
+    def __init__(self, p: subprocess.CompletedProcess):
+        self.returncode = p.returncode
+        self.stdout = p.stdout.decode("utf-8", "replace")
+        self.stderr = p.stderr.decode("utf-8", "replace")
+        self.out = self.stdout + self.stderr
+
+    @property
+    def certs(self) -> list[str]:
+        return pem_blocks(self.stdout)
+
+    @property
+    def leaf_cn(self) -> str:
+        certs = self.certs
+        return cert_cn(certs[0]) if certs else ""
+
+    @property
+    def reused(self) -> bool:
+        return bool(re.search(r"^Reused,", self.stdout, re.M))
+
+    @property
+    def new(self) -> bool:
+        return bool(re.search(r"^New,", self.stdout, re.M))
+
+    def field(self, rx: str) -> str | None:
+        m = re.search(rx, self.out, re.M)
+        return m.group(1) if m else None
+
+    @property
+    def protocol(self) -> str | None:
+        return self.field(r"^(?:New|Reused), (TLSv1\.\d)")
+
+    @property
+    def alpn(self) -> str | None:
+        return self.field(r"^ALPN protocol: (.+)$")
+
+    def __repr__(self) -> str:
+        return f"<SClient rc={self.returncode}\n{self.out[-3000:]}>"
+
+
+def s_client(port: int, *args: str, send: bytes | None = None, timeout: float = 15.0
+             ) -> SClient:
+    """`openssl s_client -connect 127.0.0.1:PORT ARGS...`. With `send`, writes it after the
+    handshake and waits for the server to close (-ign_eof), so e.g. TLS 1.3 session tickets that
+    follow the handshake are received; without it, stdin is empty and s_client quits right after
+    the handshake."""
+    cmd = ["s_client", "-connect", f"{HOST}:{port}"] + list(args)
+    if send is not None:
+        cmd.append("-ign_eof")
+    p = openssl(*cmd, input=send if send is not None else b"", timeout=timeout, check=False)
+    return SClient(p)
+
+
+def ssl_context(cafile: str, *, alpn: list[str] | None = ("http/1.1",),
+                min_version=None, max_version=None) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(cafile)
+    ctx.check_hostname = True
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    if min_version is not None:
+        ctx.minimum_version = min_version
+    if max_version is not None:
+        ctx.maximum_version = max_version
+    return ctx
+
+
+class TlsConn(Conn):
+    """Conn over TLS (Python's ssl module): .sock is the SSLSocket after a verified handshake."""
+
+    def __init__(self, port: int, ctx: ssl.SSLContext, server_hostname: str | None,
+                 timeout: float = IO_TIMEOUT, host: str = HOST, session=None):
+        raw = socket.create_connection((host, port), timeout=timeout)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            self.sock = ctx.wrap_socket(raw, server_hostname=server_hostname, session=session)
+        except BaseException:
+            raw.close()
+            raise
+        # Handshake results, kept so they can be checked after close().
+        self.version = self.sock.version()
+        self.alpn = self.sock.selected_alpn_protocol()
+        self.cipher = self.sock.cipher()
+        self.peer_cert = self.sock.getpeercert()
+        self.session = None
+        self.session_reused = self.sock.session_reused
+        self.timeout = timeout
+        self.buf = bytearray()
+        self.eof = False
+
+    def close(self) -> None:
+        if self.sock.fileno() >= 0:
+            self.session = self.sock.session  # TLS 1.3 tickets arrive after the handshake
+        self.sock.close()
+
+    def _fill(self, deadline: float) -> bool:
+        try:
+            return super()._fill(deadline)
+        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
+            self.eof = True
+            return False
+
+
+def tls_get(port: int, path: str, ctx: ssl.SSLContext, server_hostname: str, *,
+            host: str | None = None, timeout: float = IO_TIMEOUT, session=None) -> tuple[Response, TlsConn]:
+    """GET over a fresh TLS connection (Connection: close). Returns (response, closed conn) so
+    the caller can still look at conn.version, .alpn, .session etc."""
+    c = TlsConn(port, ctx, server_hostname, timeout, session=session)
+    try:
+        c.send(request_bytes(path, host=host or server_hostname,
+                             headers={"Connection": "close"}))
+        r = c.read_response(timeout=timeout)
+    finally:
+        c.close()
+    return r, c
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-built ClientHello records.
+
+def _u8(b: bytes) -> bytes:
+    return bytes([len(b)]) + b
+
+
+def _u16(b: bytes) -> bytes:
+    return struct.pack(">H", len(b)) + b
+
+
+def _u24(n: int) -> bytes:
+    return n.to_bytes(3, "big")
+
+
+def ext(ext_type: int, data: bytes) -> bytes:
+    return struct.pack(">H", ext_type) + _u16(data)
+
+
+def ext_sni(name: str | bytes) -> bytes:
+    if isinstance(name, str):
+        name = name.encode()
+    return ext(0, _u16(b"\x00" + _u16(name)))
+
+
+def ext_alpn(names: list[bytes]) -> bytes:
+    return ext(16, _u16(b"".join(_u8(n) for n in names)))
+
+
+# TLS 1.3 + TLS 1.2 ECDHE-ECDSA/RSA AES-GCM suites.
+DEFAULT_SUITES = [0x1301, 0x1302, 0x1303, 0xC02B, 0xC02F, 0xC02C, 0xC030]
+
+
+def client_hello_body(*, sni: str | bytes | None = "a.test", alpn: list[bytes] | None = None,
+                      extensions: list[bytes] | None = None, extra: list[bytes] = (),
+                      legacy_version: int = 0x0303, suites: list[int] = DEFAULT_SUITES,
+                      pad_to: int = 0) -> bytes:
+    """A TLS 1.3-capable ClientHello body (without the 4-byte handshake header). `extensions`
+    replaces the default list entirely; `extra` is appended to it. `pad_to` adds a padding
+    extension (21) so the body is at least that long."""
+    if extensions is None:
+        extensions = []
+        if sni is not None:
+            extensions.append(ext_sni(sni))
+        extensions += [
+            ext(10, _u16(struct.pack(">HH", 0x001D, 0x0017))),           # supported_groups
+            ext(11, _u8(b"\x00")),                                       # ec_point_formats
+            ext(13, _u16(struct.pack(">HHHH", 0x0403, 0x0804, 0x0401, 0x0503))),  # sig algs
+            ext(43, _u8(struct.pack(">HH", 0x0304, 0x0303))),            # supported_versions
+            ext(51, _u16(struct.pack(">H", 0x001D) + _u16(os.urandom(32)))),  # key_share x25519
+        ]
+        if alpn is not None:
+            extensions.append(ext_alpn(alpn))
+    extensions = list(extensions) + list(extra)
+    def assemble(exts):
+        return (struct.pack(">H", legacy_version) + os.urandom(32) + _u8(os.urandom(32))
+                + _u16(b"".join(struct.pack(">H", s) for s in suites)) + _u8(b"\x00")
+                + _u16(b"".join(exts)))
+    body = assemble(extensions)
+    if pad_to and len(body) < pad_to:
+        need = pad_to - len(body) - 4
+        body = assemble(extensions + [ext(21, b"\x00" * max(0, need))])
+    return body
+
+
+def handshake(msg_type: int, body: bytes, declared_len: int | None = None) -> bytes:
+    return bytes([msg_type]) + _u24(len(body) if declared_len is None else declared_len) + body
+
+
+def records(payload: bytes, *, content_type: int = 22, version: int = 0x0301,
+            max_fragment: int = 16384) -> bytes:
+    """`payload` split into TLS records of at most max_fragment bytes."""
+    out = bytearray()
+    for i in range(0, len(payload), max_fragment):
+        frag = payload[i:i + max_fragment]
+        out += struct.pack(">BHH", content_type, version, len(frag)) + frag
+    return bytes(out)
+
+
+def client_hello(**kw) -> bytes:
+    """A complete ClientHello record (see client_hello_body for the options)."""
+    return records(handshake(1, client_hello_body(**kw)))
+
+
+def alert_record(description: int) -> bytes:
+    """A fatal TLS alert record as ringlet sends it before a version is chosen."""
+    return bytes([21, 3, 3, 0, 2, 2, description])
+
+
+WILD_BODY = b"<p>WILDCARD-SITE-INDEX</p>\n"
+
+
+class TlsFixtureTestCase(unittest.TestCase):
+    """Per class: a temp dir with a fresh PKI (make_pki), the usual fixture and a third root for
+    the wildcard site, and one TlsServer:
+
+        site 1 (default)  fx.root   a.test, www.a.test   pki["a"]    ECDSA P-256
+        site 2            fx.root2  b.test               pki["b"]    RSA-2048
+        site 3            root3     *.example.test       pki["wild"] ECDSA P-256
+    """
+
+    SERVER_KW: dict = {}
+    tmp: str
+    pki: Pki
+    fx: Fixture
+    root3: str
+    srv: TlsServer
+    port: int
+
+    @classmethod
+    def sites(cls):
+        return [(cls.fx.root, ["a.test", "www.a.test"], cls.pki["a"]),
+                (cls.fx.root2, ["b.test"], cls.pki["b"]),
+                (cls.root3, ["*.example.test"], cls.pki["wild"])]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        tmp = tempfile.TemporaryDirectory(prefix="ringlet-tls-")
+        cls.addClassCleanup(tmp.cleanup)
+        cls.tmp = tmp.name
+        cls.pki = make_pki(os.path.join(tmp.name, "pki"))
+        cls.fx = build_fixture(os.path.join(tmp.name, "fx"))
+        cls.root3 = os.path.join(tmp.name, "root3")
+        os.makedirs(cls.root3)
+        with open(os.path.join(cls.root3, "index.html"), "wb") as f:
+            f.write(WILD_BODY)
+        cls.prepare()
+        kw = dict(cls.SERVER_KW)
+        kw.setdefault("storage", os.path.join(tmp.name, "storage"))
+        cls.srv = cls.enterClassContext(TlsServer(cls.sites(), **kw))
+        cls.port = cls.srv.port
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Hook for extra fixture files before the server starts."""
+
+    def resolve(self, *hosts: str) -> list[str]:
+        args = []
+        for h in hosts:
+            args += ["--resolve", f"{h}:{self.port}:{HOST}"]
+        return args
+
+    def curl_https(self, path: str = "/", *args: str, host: str = "a.test",
+                   cacert: str | None = None, **kw) -> CurlResult:
+        """curl https://HOST:PORT/PATH with --cacert (the test root) and --resolve."""
+        return curl(*self.resolve(host), "--cacert", cacert or self.pki.root, *args,
+                    f"https://{host}:{self.port}{path}", **kw)
+
+    def ssl_ctx(self, **kw) -> ssl.SSLContext:
+        return ssl_context(self.pki.root, **kw)
+
+    def site_file(self, host: str, path: str) -> bytes:
+        """The bytes of `path` in the site serving `host` (per sites() above)."""
+        root = {"a.test": self.fx.root, "www.a.test": self.fx.root,
+                "b.test": self.fx.root2}.get(host, self.root3 if host.endswith(".example.test")
+                                             else self.fx.root)
+        with open(os.path.join(root, path.lstrip("/")), "rb") as f:
+            return f.read()
+
+    def assert_serving(self, host: str = "a.test", path: str = "/index.html") -> None:
+        """A normal HTTPS request (Python ssl client) still gets the right file."""
+        self.assertIsNone(self.srv.proc.poll(), f"server exited:\n{self.srv.log()}")
+        r, _ = tls_get(self.port, path, self.ssl_ctx(), host)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.body, self.site_file(host, path))
+
+
+def curl_raw(*args: str, max_time: float = 20.0) -> subprocess.CompletedProcess:
+    """curl -sS ARGS with the same hygiene as curl() (no proxy, no ~/.curlrc), stdout/stderr as
+    text: for -w formats and several URLs on one connection."""
+    with tempfile.TemporaryDirectory(prefix="ringlet-curl-") as td:
+        env = dict(os.environ)
+        for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                    "ALL_PROXY", "CURL_HOME"):
+            env.pop(var, None)
+        env["HOME"] = td
+        cmd = [curl_bin(), "-sS", "--noproxy", "*", "--max-time", _fmt(max_time)] + list(args)
+        try:
+            return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  errors="replace", timeout=max_time + 10, env=env)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"curl hung beyond --max-time: {cmd}") from e

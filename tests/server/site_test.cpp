@@ -33,6 +33,14 @@ TEST(site, selects_by_host_and_falls_back_to_the_first_site) {
     EXPECT_EQ(t->select("b.test:8080").id, 1u);
     EXPECT_EQ(t->select("WWW.B.TEST").id, 1u);
     EXPECT_EQ(t->select("unknown.test").id, 0u);
+    auto w = site_table::build({site_spec{{"a.test"}, dir.string(), false},
+                                site_spec{{"*.example.test"}, dir.string(), false}},
+                               err);
+    ASSERT_TRUE(w) << err;
+    EXPECT_EQ(w->select("x.example.test").id, 1u);
+    EXPECT_EQ(w->select("X.Example.Test:443").id, 1u);
+    EXPECT_EQ(w->select("example.test").id, 0u);     // the wildcard needs a label
+    EXPECT_EQ(w->select("a.b.example.test").id, 0u); // and only one
     EXPECT_EQ(t->select("").id, 0u);
 }
 

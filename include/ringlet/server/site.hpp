@@ -32,8 +32,9 @@ public:
     // Opens every root. Errors name the folder: "site root /srv/x: No such file or directory".
     static result<site_table> build(std::vector<site_spec> specs, std::string& error);
 
-    // The site for a Host header value (port and a trailing dot ignored, case-insensitive);
-    // the first site when nothing matches. REQUIRES: at least one site.
+    // The site for a Host header value (port and a trailing dot ignored, case-insensitive):
+    // an exact host name, then a one-label wildcard ("*.example.com"), then the first site.
+    // REQUIRES: at least one site.
     const site& select(std::string_view host) const noexcept;
     const std::vector<site>& sites() const noexcept { return sites_; }
 

@@ -25,6 +25,7 @@ namespace ringlet::tls {
 
 struct cert_entry {
     certificate cert;
+    ticket_context tickets;        // what this entry's contexts seal tickets with
     std::vector<ctx_ptr> contexts; // index: reactor
 };
 

@@ -24,8 +24,9 @@
 
 namespace ringlet::tls {
 
-// `keys` must outlive the context (both live in one certificate table generation).
-result<ctx_ptr> make_server_context(const certificate& cert, const ticket_keys* keys,
+// `tickets` (null: no tickets) must outlive the context (both live in one certificate table
+// generation).
+result<ctx_ptr> make_server_context(const certificate& cert, const ticket_context* tickets,
                                     std::string& error);
 
 } // namespace ringlet::tls

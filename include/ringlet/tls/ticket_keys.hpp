@@ -12,6 +12,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 
 namespace ringlet::tls {
 
@@ -34,7 +36,20 @@ struct ticket_keys {
     bool rotation_due(std::int64_t now) const { return now - created >= rotation_seconds; }
 };
 
-// wolfSSL's SessionTicketEncCb; `user_ctx` is a `const ticket_keys*`.
+// What a context's ticket callback works with: the shared keys and the scope of the
+// certificate entry the context serves. The scope is sealed into every ticket (associated
+// data), so a ticket issued for one site never resumes a session for another (RFC 6066 3: a
+// server must not resume across different server names), while all reactors and certificate
+// renewals of the same site share tickets.
+struct ticket_context {
+    const ticket_keys* keys = nullptr;
+    std::array<unsigned char, 16> scope{};
+};
+
+// The scope for a site: derived from its (sorted) names.
+std::array<unsigned char, 16> ticket_scope(std::span<const std::string> names);
+
+// wolfSSL's SessionTicketEncCb; `user_ctx` is a `const ticket_context*`.
 int ticket_callback(WOLFSSL* ssl, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
                     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
                     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char* ticket,
