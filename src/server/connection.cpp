@@ -146,7 +146,7 @@ private:
     rt::task<bool> serve_path(const site& s);
     rt::task<bool> serve_file(const site& s, const files::file_info& file, int status);
     rt::task<bool> send_error(int status, const site* s = nullptr);
-    rt::task<bool> send_redirect(std::string_view rel);
+    rt::task<bool> send_redirect(int status);
     rt::task<bool> send(std::string_view head, std::string_view body);
     rt::task<bool> stream_file(std::string_view head, const files::file_info& f,
                                std::uint64_t first, std::uint64_t length);
@@ -281,7 +281,10 @@ rt::task<bool> session<Stream>::serve_path(const site& s) {
     auto& cache = st_.cache;
     auto file = co_await cache.lookup(s.root_fd.get(), s.id, rel_, true);
     if (file->error == 0 && file->is_dir) {
-        if (!wants_index) co_return co_await send_redirect(rel_);
+        if (!wants_index) {
+            location_for(rel_, req_.query, extra_);
+            co_return co_await send_redirect(301);
+        }
         rel_.append("index.html");
         file = co_await cache.lookup(s.root_fd.get(), s.id, rel_, true);
         if (file->error == 0 && file->is_dir) co_return co_await send_error(404, &s);
@@ -463,13 +466,13 @@ rt::task<bool> session<Stream>::send_error(int status, const site* s) {
     co_return co_await send(head, head_only_ ? std::string_view() : body);
 }
 
+// A redirect to extra_ (the Location), with a small HTML body.
 template <class Stream>
-rt::task<bool> session<Stream>::send_redirect(std::string_view rel) {
-    location_for(rel, req_.query, extra_);
-    http::response_writer w(head_, 301);
+rt::task<bool> session<Stream>::send_redirect(int status) {
+    http::response_writer w(head_, status);
     common_headers(w);
     w.header("Location", extra_);
-    std::string_view body = error_body(301);
+    std::string_view body = error_body(status);
     w.raw("Content-Type: text/html; charset=utf-8\r\n").header("Content-Length", body.size());
     std::string_view head = w.finish();
     co_return co_await send(head, head_only_ ? std::string_view() : body);
@@ -485,13 +488,7 @@ rt::task<bool> session<Stream>::send_https_redirect() {
     if (st_.https_port != 443) extra_.append(":").append(std::to_string(st_.https_port));
     extra_.append(req_.path);
     if (!req_.query.empty()) extra_.append("?").append(req_.query);
-    http::response_writer w(head_, 308);
-    common_headers(w);
-    w.header("Location", extra_);
-    std::string_view body = error_body(308);
-    w.raw("Content-Type: text/html; charset=utf-8\r\n").header("Content-Length", body.size());
-    std::string_view head = w.finish();
-    co_return co_await send(head, head_only_ ? std::string_view() : body);
+    co_return co_await send_redirect(308);
 }
 
 // Half-close and read what the client still sends (bounded in bytes and time), so that closing
