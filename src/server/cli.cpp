@@ -2,6 +2,7 @@
 
 #include "ringlet/base/log.hpp"
 #include "ringlet/certs/internal_ca.hpp"
+#include "ringlet/config/validate.hpp"
 #include "ringlet/server/certificates.hpp"
 #include "ringlet/server/version.hpp"
 
@@ -40,13 +41,14 @@ std::string_view usage_text() {
            "commands:\n"
            "  serve      serve folders over HTTPS and HTTP/1.1 (see ringlet serve --help)\n"
            "  trust      print the internal CA's root certificate (path and PEM)\n"
+           "  validate   check a config file (ringlet validate --config FILE)\n"
            "  version    print versions of ringlet and what it links\n"
            "  help       print this text\n";
 }
 
 std::string_view serve_usage_text() {
-    return "usage: ringlet serve [--root DIR [--host NAME]... [--cert FILE --key FILE]]... "
-           "[options]\n"
+    return "usage: ringlet serve [--config FILE] [--root DIR [--host NAME]... [--cert FILE --key "
+           "FILE]]... [options]\n"
            "\n"
            "Serves each --root folder to the --host names that follow it; the first site also\n"
            "answers any other Host. With no --root, serves the current folder.\n"
@@ -54,6 +56,7 @@ std::string_view serve_usage_text() {
            "(see ringlet trust), while http://127.0.0.1:8080 redirects there.\n"
            "\n"
            "options:\n"
+           "  --config FILE         a JSON config (see README); the flags below override it\n"
            "  --root DIR            start a site serving DIR\n"
            "  --host NAME           a host name of the current site (repeatable)\n"
            "  --cert FILE --key FILE  the current site's certificate chain and key (PEM); without\n"
@@ -232,6 +235,7 @@ int cli_main(int argc, char** argv) {
         return 0;
     }
     if (cmd == "trust") return trust_main(rest);
+    if (cmd == "validate") return config::validate_command(rest);
     if (cmd == "serve") {
         for (std::string_view a : rest) {
             if (a == "--help" || a == "-h") {
@@ -241,7 +245,38 @@ int cli_main(int argc, char** argv) {
         }
         server_options opts;
         std::string error;
-        if (!parse_serve_args(rest, opts, error)) {
+        // --config FILE first; the other flags then override what it says (a --root on the
+        // command line replaces the file's sites).
+        std::vector<std::string_view> flags;
+        for (std::size_t i = 0; i < rest.size(); ++i) {
+            if (rest[i] != "--config") {
+                flags.push_back(rest[i]);
+                continue;
+            }
+            if (i + 1 >= rest.size()) {
+                std::fputs(
+                    "ringlet serve: option --config needs a value (see ringlet serve --help)\n",
+                    stderr);
+                return 2;
+            }
+            std::vector<std::string> problems;
+            // The server binds the ports itself and reports a taken one.
+            auto parsed = config::load_config_file(std::string(rest[++i]), {-1, false}, problems);
+            if (!parsed) {
+                for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
+                return 1;
+            }
+            for (const auto& w : parsed->warnings) RINGLET_LOG(warn) << w;
+            opts = std::move(parsed->options);
+            log::set_level(parsed->log_level);
+        }
+        for (std::string_view f : flags) {
+            if (f == "--root") {
+                opts.sites.clear();
+                break;
+            }
+        }
+        if (!parse_serve_args(flags, opts, error)) {
             std::fprintf(stderr, "ringlet serve: %s (see ringlet serve --help)\n", error.c_str());
             return 2;
         }
