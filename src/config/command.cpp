@@ -104,11 +104,9 @@ int validate_command(std::span<const std::string_view> args) {
         return 2;
     }
 
-    std::vector<std::string> errors;
-    auto parsed = load_config_file(file, checks, errors);
-    if (parsed) {
-        for (const std::string& w : parsed->warnings) print_line(stderr, "warning: " + w);
-    }
+    std::vector<std::string> errors, warnings;
+    auto parsed = load_config_file(file, checks, errors, &warnings);
+    for (const std::string& w : warnings) print_line(stderr, "warning: " + w);
     if (!parsed) {
         for (const std::string& e : errors) print_line(stderr, e);
         return 1;
@@ -118,7 +116,8 @@ int validate_command(std::span<const std::string_view> args) {
 }
 
 result<parsed_config> load_config_file(const std::string& file, environment_checks checks,
-                                       std::vector<std::string>& messages) {
+                                       std::vector<std::string>& messages,
+                                       std::vector<std::string>* warnings) {
     std::string text, error;
     if (!read_file(file, text, error)) {
         messages.push_back(error);
@@ -126,7 +125,10 @@ result<parsed_config> load_config_file(const std::string& file, environment_chec
     }
     std::vector<config_error> errors;
     auto parsed = parse_config(text, file, errors);
-    if (parsed) errors = check_environment(*parsed, file, checks);
+    if (parsed) {
+        if (warnings) *warnings = parsed->warnings;
+        errors = check_environment(*parsed, file, checks);
+    }
     for (const config_error& e : errors) messages.push_back(e.to_string());
     if (!errors.empty()) return fail_errno(EINVAL);
     return parsed;

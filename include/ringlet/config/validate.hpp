@@ -2,11 +2,11 @@
 #pragma once
 
 #include "ringlet/config/config.hpp"
-#include <string>
-#include <vector>
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace ringlet::config {
 
@@ -22,8 +22,10 @@ int validate_command(std::span<const std::string_view> args);
 
 // Reads, parses and checks a config file: the parsed config, or every problem as a one-line
 // message (syntax, unknown keys, values, environment) naming the file, position and path.
+// `warnings` (optional) gets the warnings of a config that parsed, whatever the checks found.
 result<parsed_config> load_config_file(const std::string& file, environment_checks checks,
-                                       std::vector<std::string>& messages);
+                                       std::vector<std::string>& messages,
+                                       std::vector<std::string>* warnings = nullptr);
 
 std::string_view validate_usage_text();
 
