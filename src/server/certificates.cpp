@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace ringlet::server {
@@ -31,38 +32,76 @@ certificate_manager::create(const std::vector<site_spec>& sites, const std::stri
     m->strict_sni_ = strict_sni;
     m->reactors_ = reactors;
     for (const site_spec& s : sites) {
-        managed c;
-        if (!s.cert_file.empty()) {
-            auto cert = tls::load_certificate_files(s.cert_file, s.key_file, now, error);
-            if (!cert) return unexpected{cert.error()};
-            auto missing = tls::uncovered_hosts(*cert, s.hosts);
-            if (!missing.empty()) {
-                std::string list;
-                for (const auto& h : missing) list += (list.empty() ? "" : ", ") + h;
-                error = s.cert_file + ": certificate does not cover " + list;
-                return fail_errno(EINVAL);
-            }
-            if (cert->not_after - now < expiry_warning) {
-                RINGLET_LOG(warn) << s.cert_file << ": certificate expires in "
-                                  << (cert->not_after - now) / 3600 << " hours";
-            }
-            c.cert = std::move(*cert);
-            c.names = s.hosts;
-        } else {
-            c.internal = true;
-            c.names = internal_names(s.hosts);
-            if (!m->ca_) {
-                auto ca = certs::internal_ca::open(storage, now, error);
-                if (!ca) return unexpected{ca.error()};
-                m->ca_.emplace(std::move(*ca));
-            }
-            if (!m->issue_internal(c, now, error)) return fail_errno(EINVAL);
-        }
-        m->certs_.push_back(std::move(c));
+        auto c = m->make_managed(s, now, error);
+        if (!c) return unexpected{c.error()};
+        m->certs_.push_back(std::move(*c));
     }
     m->keys_ = std::make_shared<const tls::ticket_keys>(tls::ticket_keys::generate(now));
     if (!m->rebuild(error)) return fail_errno(EINVAL);
     return m;
+}
+
+result<certificate_manager::managed>
+certificate_manager::make_managed(const site_spec& s, std::int64_t now, std::string& error) {
+    managed c;
+    if (!s.cert_file.empty()) {
+        auto cert = tls::load_certificate_files(s.cert_file, s.key_file, now, error);
+        if (!cert) return unexpected{cert.error()};
+        auto missing = tls::uncovered_hosts(*cert, s.hosts);
+        if (!missing.empty()) {
+            std::string list;
+            for (const auto& h : missing) list += (list.empty() ? "" : ", ") + h;
+            error = s.cert_file + ": certificate does not cover " + list;
+            return fail_errno(EINVAL);
+        }
+        if (cert->not_after - now < expiry_warning) {
+            RINGLET_LOG(warn) << s.cert_file << ": certificate expires in "
+                              << (cert->not_after - now) / 3600 << " hours";
+        }
+        c.cert = std::move(*cert);
+        c.names = s.hosts;
+        return c;
+    }
+    c.internal = true;
+    c.names = internal_names(s.hosts);
+    if (!ca_) {
+        auto ca = certs::internal_ca::open(storage_, now, error);
+        if (!ca) return unexpected{ca.error()};
+        ca_.emplace(std::move(*ca));
+    }
+    if (!issue_internal(c, now, error)) return fail_errno(EINVAL);
+    return c;
+}
+
+result<std::shared_ptr<const tls::cert_table>>
+certificate_manager::reconfigure(const std::vector<site_spec>& sites, std::int64_t now,
+                                 bool strict_sni, std::string& error) {
+    std::vector<managed> next;
+    for (const site_spec& s : sites) {
+        // An internal certificate for the same names carries over (unless it is due anyway).
+        auto names = s.cert_file.empty() ? internal_names(s.hosts) : s.hosts;
+        auto same = std::find_if(certs_.begin(), certs_.end(), [&](const managed& m) {
+            return m.internal && s.cert_file.empty() && m.names == names &&
+                   !certs::renewal_due(m.cert.not_before, m.cert.not_after, now);
+        });
+        if (same != certs_.end()) {
+            next.push_back(*same);
+            continue;
+        }
+        auto c = make_managed(s, now, error);
+        if (!c) return unexpected{c.error()};
+        next.push_back(std::move(*c));
+    }
+    auto old = std::move(certs_);
+    bool old_strict = strict_sni_;
+    certs_ = std::move(next);
+    strict_sni_ = strict_sni;
+    if (!rebuild(error)) {
+        certs_ = std::move(old);
+        strict_sni_ = old_strict;
+        return fail_errno(EINVAL);
+    }
+    return table_;
 }
 
 bool certificate_manager::issue_internal(managed& m, std::int64_t now, std::string& error) {

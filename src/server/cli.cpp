@@ -6,9 +6,16 @@
 #include "ringlet/server/certificates.hpp"
 #include "ringlet/server/version.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <vector>
 
 namespace ringlet::server {
@@ -42,6 +49,8 @@ std::string_view usage_text() {
            "  serve      serve folders over HTTPS and HTTP/1.1 (see ringlet serve --help)\n"
            "  trust      print the internal CA's root certificate (path and PEM)\n"
            "  validate   check a config file (ringlet validate --config FILE)\n"
+           "  reload     reload a running server's config (ringlet reload --pidfile FILE)\n"
+           "  stop       stop a running server gracefully (ringlet stop --pidfile FILE)\n"
            "  version    print versions of ringlet and what it links\n"
            "  help       print this text\n";
 }
@@ -189,6 +198,137 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
     return true;
 }
 
+// The options for `serve`: the config file (if any), then the flags over it. Errors:
+// invalid_argument for a bad flag (`error` is one line), io_error for a bad config file
+// (`error` has one line per problem).
+result<server_options> load_serve_options(const std::string& config_file,
+                                          const std::vector<std::string>& flags,
+                                          std::string& error) {
+    server_options opts;
+    if (!config_file.empty()) {
+        std::vector<std::string> problems, warnings;
+        // The server binds the ports itself and reports a taken one.
+        auto parsed = config::load_config_file(config_file, {-1, false}, problems, &warnings);
+        for (const auto& w : warnings) RINGLET_LOG(warn) << w;
+        if (!parsed) {
+            error.clear();
+            for (const auto& p : problems) error += (error.empty() ? "" : "\n") + p;
+            return fail_errno(EIO);
+        }
+        opts = std::move(parsed->options);
+        log::set_level(parsed->log_level);
+    }
+    std::vector<std::string_view> views(flags.begin(), flags.end());
+    for (std::string_view f : views) {
+        if (f == "--root") {
+            opts.sites.clear();
+            break;
+        }
+    }
+    if (!parse_serve_args(views, opts, error)) return fail_errno(EINVAL);
+    return opts;
+}
+
+// Reads the pid in `pidfile`; 0 (and a message) if there is none.
+pid_t read_pid(const std::string& pidfile, std::string& error) {
+    std::ifstream in(pidfile);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) {
+        error =
+            "cannot read a process id from " + pidfile + " (is ringlet running with --pidfile?)";
+        return 0;
+    }
+    if (::kill(static_cast<pid_t>(pid), 0) != 0) {
+        error = "process " + std::to_string(pid) + " from " + pidfile + " is not running";
+        return 0;
+    }
+    return static_cast<pid_t>(pid);
+}
+
+// The status line the server writes next to its pidfile: "seq=N ok|failed generation=G ...".
+std::string read_status(const std::string& path, std::uint64_t& seq) {
+    std::ifstream in(path);
+    std::stringstream all;
+    all << in.rdbuf();
+    std::string text = all.str();
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    seq = 0;
+    if (text.rfind("seq=", 0) == 0) seq = std::strtoull(text.c_str() + 4, nullptr, 10);
+    return text; // the first line, then one line per problem of a rejected config
+}
+
+// `ringlet reload|stop --pidfile FILE [--timeout SEC]`.
+int control_main(std::string_view cmd, std::span<const std::string_view> args) {
+    std::string pidfile;
+    double timeout = 30;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--pidfile" && i + 1 < args.size()) {
+            pidfile = std::string(args[++i]);
+        } else if (args[i] == "--timeout" && i + 1 < args.size()) {
+            timeout = std::strtod(std::string(args[++i]).c_str(), nullptr);
+        } else if (args[i] == "--help" || args[i] == "-h") {
+            std::printf("usage: ringlet %.*s --pidfile FILE [--timeout SEC]\n\n%s\n",
+                        static_cast<int>(cmd.size()), cmd.data(),
+                        cmd == "reload"
+                            ? "Asks the server to reload its --config (SIGUSR1), waits for the "
+                              "outcome, prints it,\nand exits 1 if the new config was rejected "
+                              "(the old one keeps serving)."
+                            : "Asks the server to stop gracefully (SIGTERM) and waits until it "
+                              "has exited.");
+            return 0;
+        } else {
+            std::fprintf(stderr, "ringlet %.*s: unknown option '%.*s'\n",
+                         static_cast<int>(cmd.size()), cmd.data(), static_cast<int>(args[i].size()),
+                         args[i].data());
+            return 2;
+        }
+    }
+    if (pidfile.empty()) {
+        std::fprintf(stderr, "ringlet %.*s: --pidfile FILE is required\n",
+                     static_cast<int>(cmd.size()), cmd.data());
+        return 2;
+    }
+    std::string error;
+    pid_t pid = read_pid(pidfile, error);
+    if (!pid) {
+        std::fprintf(stderr, "ringlet %.*s: %s\n", static_cast<int>(cmd.size()), cmd.data(),
+                     error.c_str());
+        return 1;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+    if (cmd == "stop") {
+        ::kill(pid, SIGTERM);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (::kill(pid, 0) != 0 && errno == ESRCH) {
+                std::printf("stopped (pid %d)\n", static_cast<int>(pid));
+                return 0;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        std::fprintf(stderr, "ringlet stop: pid %d still running after %g s\n",
+                     static_cast<int>(pid), timeout);
+        return 1;
+    }
+    std::string status_path = pidfile + ".status";
+    std::uint64_t before = 0, seq = 0;
+    read_status(status_path, before);
+    ::kill(pid, SIGUSR1);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::string line = read_status(status_path, seq);
+        if (seq > before) {
+            std::size_t sp = line.find(' ');
+            std::string outcome = sp == std::string::npos ? line : line.substr(sp + 1);
+            bool ok = outcome.rfind("ok", 0) == 0;
+            std::fprintf(ok ? stdout : stderr, "reload %s\n", outcome.c_str());
+            return ok ? 0 : 1;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::fprintf(stderr, "ringlet reload: no answer from pid %d within %g s\n",
+                 static_cast<int>(pid), timeout);
+    return 1;
+}
+
 // `ringlet trust [--storage DIR]`: where the internal CA's root is, and the root itself.
 int trust_main(std::span<const std::string_view> args) {
     std::string storage;
@@ -236,6 +376,7 @@ int cli_main(int argc, char** argv) {
     }
     if (cmd == "trust") return trust_main(rest);
     if (cmd == "validate") return config::validate_command(rest);
+    if (cmd == "reload" || cmd == "stop") return control_main(cmd, rest);
     if (cmd == "serve") {
         for (std::string_view a : rest) {
             if (a == "--help" || a == "-h") {
@@ -243,14 +384,13 @@ int cli_main(int argc, char** argv) {
                 return 0;
             }
         }
-        server_options opts;
-        std::string error;
         // --config FILE first; the other flags then override what it says (a --root on the
-        // command line replaces the file's sites).
-        std::vector<std::string_view> flags;
+        // command line replaces the file's sites). SIGUSR1 repeats exactly this.
+        std::string config_file;
+        std::vector<std::string> flags;
         for (std::size_t i = 0; i < rest.size(); ++i) {
             if (rest[i] != "--config") {
-                flags.push_back(rest[i]);
+                flags.emplace_back(rest[i]);
                 continue;
             }
             if (i + 1 >= rest.size()) {
@@ -259,28 +399,25 @@ int cli_main(int argc, char** argv) {
                     stderr);
                 return 2;
             }
-            std::vector<std::string> problems;
-            // The server binds the ports itself and reports a taken one.
-            auto parsed = config::load_config_file(std::string(rest[++i]), {-1, false}, problems);
-            if (!parsed) {
-                for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
-                return 1;
+            config_file = std::string(rest[++i]);
+        }
+        std::string error;
+        auto opts = load_serve_options(config_file, flags, error);
+        if (!opts) {
+            if (opts.error() == std::errc::invalid_argument) {
+                std::fprintf(stderr, "ringlet serve: %s (see ringlet serve --help)\n",
+                             error.c_str());
+                return 2;
             }
-            for (const auto& w : parsed->warnings) RINGLET_LOG(warn) << w;
-            opts = std::move(parsed->options);
-            log::set_level(parsed->log_level);
+            std::fprintf(stderr, "%s\n", error.c_str());
+            return 1;
         }
-        for (std::string_view f : flags) {
-            if (f == "--root") {
-                opts.sites.clear();
-                break;
-            }
+        if (!config_file.empty()) {
+            opts->reload_source = [config_file, flags](std::string& err) {
+                return load_serve_options(config_file, flags, err);
+            };
         }
-        if (!parse_serve_args(flags, opts, error)) {
-            std::fprintf(stderr, "ringlet serve: %s (see ringlet serve --help)\n", error.c_str());
-            return 2;
-        }
-        return run_server(std::move(opts));
+        return run_server(std::move(*opts));
     }
     std::fprintf(stderr, "ringlet: unknown command '%.*s' (see ringlet --help)\n",
                  static_cast<int>(cmd.size()), cmd.data());

@@ -30,6 +30,30 @@ struct connection_entry {
     bool idle = false; // waiting for the first byte of a request
 };
 
+const site_table* reactor_state::acquire_sites() {
+    const site_table* current = sites->read();
+    if (pinned_.empty() || pinned_.back().table.get() != current) {
+        // A new generation: one reference for this reactor, shared by its requests.
+        auto held = sites->hold();
+        if (pinned_.empty() || pinned_.back().table != held)
+            pinned_.push_back({std::move(held), 0});
+    }
+    ++pinned_.back().users;
+    return pinned_.back().table.get();
+}
+
+void reactor_state::release_sites(const site_table* t) noexcept {
+    for (std::size_t i = 0; i < pinned_.size(); ++i) {
+        if (pinned_[i].table.get() != t) continue;
+        --pinned_[i].users;
+        // Older generations go once their last request is done; the newest stays pinned.
+        if (pinned_[i].users == 0 && i + 1 < pinned_.size()) {
+            pinned_.erase(pinned_.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+        return;
+    }
+}
+
 std::string_view reactor_state::date_line() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
@@ -260,7 +284,13 @@ rt::task<bool> session<Stream>::respond() {
         if (st_.https_redirect) co_return co_await send_https_redirect();
     }
     if (int status = http::reject_status(req_)) co_return co_await send_error(status);
-    const site& s = st_.sites->select(req_.host);
+    // This request's generation of sites stays alive (and its root fds open) until it is done.
+    struct pin {
+        reactor_state& st;
+        const site_table* table;
+        ~pin() { st.release_sites(table); }
+    } p{st_, st_.acquire_sites()};
+    const site& s = p.table->select(req_.host);
     co_return co_await serve_path(s);
 }
 

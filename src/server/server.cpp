@@ -5,6 +5,7 @@
 #include "ringlet/runtime/reactor.hpp"
 #include "ringlet/server/certificates.hpp"
 #include "ringlet/server/demo_site.hpp"
+#include "server/worker.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -13,107 +14,22 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <atomic>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <optional>
 #include <thread>
 
 namespace ringlet::server {
 
 namespace {
-
-struct worker {
-    unsigned index = 0;
-    int cpu = -1;
-    unique_fd http_listen, https_listen; // either may be absent
-    rt::reactor* reactor = nullptr;      // valid between ready and exit
-    std::thread thread;
-    std::atomic<bool> done{false};
-};
-
-// Per-reactor objects that live on the worker thread's stack.
-struct worker_locals {
-    reactor_state state;
-    net::acceptor* acceptors[2] = {nullptr, nullptr}; // http, https
-    rt::timer drain_deadline;
-};
-
-rt::task<void> accept_loop(worker_locals& w, unique_fd& listen, bool secure) {
-    net::acceptor acc(listen.get());
-    w.acceptors[secure] = &acc;
-    for (;;) {
-        auto fd = co_await acc.async_accept();
-        if (!fd) break; // closed for shutdown
-        rt::this_reactor().spawn(secure ? serve_tls_connection(w.state, *fd)
-                                        : serve_connection(w.state, *fd));
-    }
-    w.acceptors[secure] = nullptr;
-    listen.reset(); // refuse new connections from here on
-}
-
-void on_drain_deadline(rt::timer& t) {
-    auto* w = static_cast<worker_locals*>(t.context());
-    if (w->state.connection_count) {
-        RINGLET_LOG(warn) << "drain timeout: closing " << w->state.connection_count
-                          << " connection(s) still busy";
-    }
-    abort_connections(w->state);
-}
-
-void start_drain(worker_locals& w, std::int64_t timeout_ns) {
-    auto& r = rt::this_reactor();
-    for (net::acceptor* a : w.acceptors) {
-        if (a) a->close();
-    }
-    begin_drain(w.state);
-    w.drain_deadline.set_callback(&on_drain_deadline, &w);
-    r.timers().arm(w.drain_deadline, r.now() + timeout_ns);
-    r.stop();
-}
-
-thread_local worker_locals* current_locals = nullptr;
-
-void drain_current_worker(std::int64_t timeout_ns) {
-    if (current_locals) start_drain(*current_locals, timeout_ns);
-}
-
-void pin_to_cpu(int cpu) {
-    if (cpu < 0) return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-void worker_main(worker& w, const site_table& sites, const server_options& opts,
-                 const rt::rcu_cell<tls::cert_table>* certificates, std::uint16_t https_port,
-                 std::promise<std::string> ready) {
-    log::set_thread_name("reactor-" + std::to_string(w.index));
-    if (opts.pin_cpus) pin_to_cpu(w.cpu);
-    auto r = rt::reactor::create(w.index);
-    if (!r) {
-        ready.set_value("cannot create io_uring reactor: " + r.error().message());
-        w.done = true;
-        return;
-    }
-    worker_locals locals{reactor_state(sites, opts.limits), {nullptr, nullptr}, rt::timer()};
-    locals.state.reactor_index = w.index;
-    locals.state.certificates = certificates;
-    locals.state.https_redirect = opts.tls;
-    locals.state.https_port = https_port;
-    current_locals = &locals;
-    w.reactor = r->get();
-    if (w.http_listen) (*r)->spawn(accept_loop(locals, w.http_listen, false));
-    if (w.https_listen) (*r)->spawn(accept_loop(locals, w.https_listen, true));
-    ready.set_value({});
-    (*r)->run();
-    current_locals = nullptr;
-    w.done = true;
-}
 
 std::vector<int> allowed_cpus() {
     std::vector<int> cpus;
@@ -186,6 +102,172 @@ std::string io_uring_unavailable_reason() {
     return why + ". ringlet needs io_uring (Linux 6.1 or newer).";
 }
 
+namespace {
+
+// The control thread's state: what is being served now, and the cells the reactors read.
+struct control {
+    server_options opts;
+    unsigned workers = 1;
+    rt::rcu_cell<site_table> sites{rt::rcu_domain::global()};
+    rt::rcu_cell<tls::cert_table> certificates{rt::rcu_domain::global()};
+    std::unique_ptr<certificate_manager> certs;
+    std::map<std::string, bool> listeners;      // configured address -> secure
+    std::map<std::string, std::uint16_t> bound; // configured address -> port actually bound
+    std::vector<std::unique_ptr<detail::worker>> reactors;
+    std::uint64_t generation = 1;
+    std::uint64_t reload_seq = 0;
+    std::string status_path;
+};
+
+// Listeners are keyed by scheme and configured address ("https://127.0.0.1:8443"), so the same
+// text for both (e.g. port 0 in tests) names two listeners.
+std::string listener_key(bool secure, const std::string& address) {
+    return (secure ? "https://" : "http://") + address;
+}
+std::string address_of(const std::string& key) {
+    return key.substr(key.find("//") + 2);
+}
+
+std::map<std::string, bool> wanted_listeners(const server_options& o) {
+    std::map<std::string, bool> out;
+    if (o.tls) out[listener_key(true, o.https_listen)] = true;
+    if (!o.http_listen.empty()) out[listener_key(false, o.http_listen)] = false;
+    return out;
+}
+
+// One listening socket per reactor on `text`; errors are one line naming the address.
+result<std::vector<unique_fd>> open_address(const std::string& text, unsigned n,
+                                            std::string& error) {
+    auto where = net::endpoint::parse(text);
+    if (!where) {
+        error = "invalid listen address '" + text +
+                "' (expected ADDR:PORT, e.g. 127.0.0.1:8443 or [::1]:8443)";
+        return fail_errno(EINVAL);
+    }
+    auto fds = net::open_listeners(*where, n);
+    if (!fds) error = "cannot listen on " + text + ": " + fds.error().message();
+    return fds;
+}
+
+std::uint16_t https_port_of(const control& c) {
+    auto it = c.bound.find(listener_key(true, c.opts.https_listen));
+    return it == c.bound.end() ? 443 : it->second;
+}
+
+void write_status(const control& c, bool ok, const std::string& message) {
+    if (c.status_path.empty()) return;
+    std::string tmp = c.status_path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << "seq=" << c.reload_seq << " " << (ok ? "ok" : "failed")
+            << " generation=" << c.generation << " " << message << "\n";
+    }
+    std::rename(tmp.c_str(), c.status_path.c_str());
+}
+
+// SIGUSR1: build everything the new configuration needs first; publish only if all of it
+// worked, so a bad config changes nothing. Returns the message for the log and status file.
+bool reload(control& c, std::string& message) {
+    ++c.reload_seq;
+    if (!c.opts.reload_source) {
+        message = "started without --config: nothing to reload";
+        return false;
+    }
+    std::string error;
+    auto next = c.opts.reload_source(error);
+    if (!next) {
+        message = "new config rejected, still serving generation " + std::to_string(c.generation) +
+                  ": " + error;
+        return false;
+    }
+    if (next->workers && next->workers != c.workers) {
+        RINGLET_LOG(warn) << "reload: changing workers needs a restart; keeping " << c.workers;
+    }
+    auto sites = site_table::build(next->sites, error);
+    if (!sites) {
+        message = "new config rejected: " + error;
+        return false;
+    }
+    std::shared_ptr<const tls::cert_table> table;
+    std::unique_ptr<certificate_manager> fresh_certs;
+    std::int64_t now = ::time(nullptr);
+    if (next->tls) {
+        if (c.certs) {
+            auto t = c.certs->reconfigure(next->sites, now, next->strict_sni, error);
+            if (!t) {
+                message = "new config rejected: " + error;
+                return false;
+            }
+            table = std::move(*t);
+        } else {
+            std::string storage = next->storage.empty() ? default_storage_dir() : next->storage;
+            auto m = certificate_manager::create(next->sites, storage, c.workers, now, error,
+                                                 next->strict_sni);
+            if (!m) {
+                message = "new config rejected: " + error;
+                return false;
+            }
+            fresh_certs = std::move(*m);
+            table = fresh_certs->table();
+        }
+    }
+    // Listeners: open the new ones now (a taken port rejects the config); unchanged ones are
+    // never touched, so no connection is refused during a reload.
+    auto wanted = wanted_listeners(*next);
+    std::vector<std::string> removed;
+    std::map<std::string, std::vector<unique_fd>> added;
+    for (const auto& [addr, secure] : c.listeners) {
+        auto it = wanted.find(addr);
+        if (it == wanted.end() || it->second != secure) removed.push_back(addr);
+    }
+    for (const auto& [addr, secure] : wanted) {
+        auto it = c.listeners.find(addr);
+        if (it != c.listeners.end() && it->second == secure) continue;
+        auto fds = open_address(address_of(addr), c.workers, error);
+        if (!fds) {
+            message = "new config rejected: " + error;
+            return false;
+        }
+        added.emplace(addr, std::move(*fds));
+    }
+
+    // Apply: nothing below can fail.
+    c.sites.publish(std::make_shared<const site_table>(std::move(*sites)));
+    if (fresh_certs) c.certs = std::move(fresh_certs);
+    if (!next->tls) c.certs.reset();
+    c.certificates.publish(std::move(table));
+    for (const std::string& addr : removed) {
+        for (auto& w : c.reactors)
+            w->reactor->post([addr] { detail::remove_listener_current(addr); });
+        c.listeners.erase(addr);
+        c.bound.erase(addr);
+    }
+    for (auto& [addr, fds] : added) {
+        c.bound[addr] = net::endpoint::of_socket(fds[0].get()).port();
+        c.listeners[addr] = wanted[addr];
+        for (std::size_t i = 0; i < c.reactors.size(); ++i) {
+            auto l = std::make_shared<detail::listener_fd>(
+                detail::listener_fd{addr, wanted[addr], std::move(fds[i])});
+            c.reactors[i]->reactor->post([l] { detail::add_listener_current(l); });
+        }
+    }
+    auto source = std::move(c.opts.reload_source);
+    c.opts = std::move(*next);
+    c.opts.reload_source = std::move(source);
+    std::uint16_t port = https_port_of(c);
+    for (auto& w : c.reactors) {
+        w->reactor->post([tls = c.opts.tls, port] { detail::set_redirect_current(tls, port); });
+    }
+    ++c.generation;
+    message = "generation " + std::to_string(c.generation) + ": " +
+              std::to_string(c.opts.sites.size()) + " site(s)";
+    for (const auto& [key, fds] : added) message += ", +listener " + key;
+    for (const std::string& key : removed) message += ", -listener " + key;
+    return true;
+}
+
+} // namespace
+
 int run_server(server_options opts) {
     if (std::string why = io_uring_unavailable_reason(); !why.empty()) {
         RINGLET_LOG(error) << why;
@@ -207,75 +289,57 @@ int run_server(server_options opts) {
             site_spec{{}, std::filesystem::current_path(ec).string(), false, {}, {}});
     }
     struct cleanup {
-        std::string dir, pidfile;
+        std::string dir, pidfile, status;
         ~cleanup() {
             std::error_code ec;
             if (!dir.empty()) std::filesystem::remove_all(dir, ec);
             if (!pidfile.empty()) std::filesystem::remove(pidfile, ec);
+            if (!status.empty()) std::filesystem::remove(status, ec);
         }
-    } cleanup_guard{demo_dir, {}};
+    } cleanup_guard{demo_dir, {}, {}};
 
+    control c;
     auto sites = site_table::build(opts.sites, error);
     if (!sites) {
         RINGLET_LOG(error) << error;
         return 1;
     }
+    c.sites.publish(std::make_shared<const site_table>(std::move(*sites)));
 
     std::vector<int> cpus = allowed_cpus();
-    unsigned n =
+    c.workers =
         opts.workers ? opts.workers : static_cast<unsigned>(std::max<std::size_t>(1, cpus.size()));
 
-    // One listening socket per reactor and address; a taken port stops us here, before serving.
-    auto open = [&](const std::string& text) -> result<std::vector<unique_fd>> {
-        auto where = net::endpoint::parse(text);
-        if (!where) {
-            RINGLET_LOG(error) << "invalid listen address '" << text
-                               << "' (expected ADDR:PORT, e.g. 127.0.0.1:8443 or [::1]:8443)";
-            return fail_errno(EINVAL);
+    // Listening sockets first: a taken port stops us here, before serving.
+    std::map<std::string, std::vector<unique_fd>> fds;
+    for (const auto& [addr, secure] : wanted_listeners(opts)) {
+        auto f = open_address(address_of(addr), c.workers, error);
+        if (!f) {
+            RINGLET_LOG(error) << error;
+            return 1;
         }
-        auto fds = net::open_listeners(*where, n);
-        if (!fds) {
-            RINGLET_LOG(error) << "cannot listen on " << text << ": " << fds.error();
-        }
-        return fds;
-    };
-    std::vector<unique_fd> http_fds, https_fds;
-    std::string http_bound, https_bound;
-    std::uint16_t https_port = 443;
-    if (opts.tls) {
-        auto fds = open(opts.https_listen);
-        if (!fds) return 1;
-        https_fds = std::move(*fds);
-        auto ep = net::endpoint::of_socket(https_fds[0].get());
-        https_bound = ep.to_string();
-        https_port = ep.port();
-    }
-    if (!opts.http_listen.empty()) {
-        auto fds = open(opts.http_listen);
-        if (!fds) return 1;
-        http_fds = std::move(*fds);
-        http_bound = net::endpoint::of_socket(http_fds[0].get()).to_string();
+        c.bound[addr] = net::endpoint::of_socket((*f)[0].get()).port();
+        c.listeners[addr] = secure;
+        fds.emplace(addr, std::move(*f));
     }
 
     // Certificates, before any reactor starts: a bad certificate file is a startup error.
-    std::unique_ptr<certificate_manager> certs;
-    // Reactors read the current table from here; the control loop below publishes new ones.
-    std::optional<rt::rcu_cell<tls::cert_table>> cert_cell;
     if (opts.tls) {
         std::string storage = opts.storage.empty() ? default_storage_dir() : opts.storage;
-        auto m = certificate_manager::create(opts.sites, storage, n, ::time(nullptr), error,
+        auto m = certificate_manager::create(opts.sites, storage, c.workers, ::time(nullptr), error,
                                              opts.strict_sni);
         if (!m) {
             RINGLET_LOG(error) << error;
             return 1;
         }
-        certs = std::move(*m);
-        cert_cell.emplace(rt::rcu_domain::global(), certs->table());
-        if (std::string root = certs->root_path(); !root.empty()) {
+        c.certs = std::move(*m);
+        c.certificates.publish(c.certs->table());
+        if (std::string root = c.certs->root_path(); !root.empty()) {
             RINGLET_LOG(info) << "internal CA root: " << root
                               << " (trust it: ringlet trust --storage " << storage << ")";
         }
     }
+    c.opts = std::move(opts);
 
     // Signals go to the signalfd only: block them before any thread exists so all inherit it.
     sigset_t sigs;
@@ -285,59 +349,78 @@ int run_server(server_options opts) {
     ::signal(SIGPIPE, SIG_IGN);
     unique_fd sfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
 
-    std::vector<std::unique_ptr<worker>> workers;
-    for (unsigned i = 0; i < n; ++i) {
-        auto w = std::make_unique<worker>();
+    detail::worker_config wc;
+    wc.sites = &c.sites;
+    wc.certificates = &c.certificates;
+    wc.limits = c.opts.limits;
+    wc.https_redirect = c.opts.tls;
+    wc.https_port = https_port_of(c);
+    wc.pin_cpu = c.opts.pin_cpus;
+    for (unsigned i = 0; i < c.workers; ++i) {
+        auto w = std::make_unique<detail::worker>();
         w->index = i;
         w->cpu = cpus.empty() ? -1 : cpus[i % cpus.size()];
-        if (!http_fds.empty()) w->http_listen = std::move(http_fds[i]);
-        if (!https_fds.empty()) w->https_listen = std::move(https_fds[i]);
+        for (auto& [addr, list] : fds) {
+            w->initial_listeners.push_back({addr, c.listeners[addr], std::move(list[i])});
+        }
         std::promise<std::string> ready;
         auto fut = ready.get_future();
-        w->thread = std::thread(worker_main, std::ref(*w), std::cref(*sites), std::cref(opts),
-                                cert_cell ? &*cert_cell : nullptr, https_port, std::move(ready));
+        w->start(wc, std::move(ready));
         std::string err = fut.get();
-        workers.push_back(std::move(w));
+        c.reactors.push_back(std::move(w));
         if (!err.empty()) {
             RINGLET_LOG(error) << err;
-            for (auto& o : workers) {
-                if (o->reactor && !o->done) o->reactor->post([] { drain_current_worker(0); });
+            for (auto& o : c.reactors) {
+                if (o->reactor && !o->done)
+                    o->reactor->post([] { detail::drain_current_worker(0); });
             }
-            for (auto& o : workers) o->thread.join();
+            for (auto& o : c.reactors) o->thread.join();
             return 1;
         }
     }
 
-    if (!opts.pidfile.empty()) {
-        if (!write_pidfile(opts.pidfile, error)) {
+    if (!c.opts.pidfile.empty()) {
+        if (!write_pidfile(c.opts.pidfile, error)) {
             RINGLET_LOG(error) << error;
         } else {
-            cleanup_guard.pidfile = opts.pidfile;
+            cleanup_guard.pidfile = c.opts.pidfile;
+            c.status_path = c.opts.pidfile + ".status";
+            cleanup_guard.status = c.status_path;
+            write_status(c, true, "generation 1: started");
         }
     }
-    for (const site& s : sites->sites()) {
+    for (const site& s : c.sites.current()->sites()) {
         std::string hosts;
         for (const auto& h : s.spec.hosts) hosts += (hosts.empty() ? "" : ",") + h;
         RINGLET_LOG(info) << "site " << (hosts.empty() ? "(default)" : hosts) << " -> "
                           << s.spec.root << (demo_dir.empty() ? "" : " (built-in demo site)");
     }
-    if (opts.tls) {
-        RINGLET_LOG(info) << "listening on https://" << https_bound << " with " << n
-                          << " reactor(s)";
-        if (!http_bound.empty()) {
-            RINGLET_LOG(info) << "redirecting http://" << http_bound << " to https";
+    for (const auto& [addr, secure] : c.listeners) {
+        std::string shown = address_of(addr);
+        if (auto e = net::endpoint::parse(shown)) {
+            e->addr.ss_family == AF_INET6
+                ? reinterpret_cast<sockaddr_in6*>(&e->addr)->sin6_port = htons(c.bound[addr])
+                : reinterpret_cast<sockaddr_in*>(&e->addr)->sin_port = htons(c.bound[addr]);
+            shown = e->to_string();
         }
-    } else {
-        RINGLET_LOG(info) << "listening on http://" << http_bound << " with " << n << " reactor(s)";
+        if (secure) {
+            RINGLET_LOG(info) << "listening on https://" << shown << " with " << c.workers
+                              << " reactor(s)";
+        } else if (c.opts.tls) {
+            RINGLET_LOG(info) << "redirecting http://" << shown << " to https";
+        } else {
+            RINGLET_LOG(info) << "listening on http://" << shown << " with " << c.workers
+                              << " reactor(s)";
+        }
     }
 
-    // Wait for the signal that ends it all; then drain with a bound.
     // Leaves without waiting for the reactors (their threads are still running, so no
     // destructors may run), but still removes what this process created.
     auto exit_now = [&](int code) {
         std::error_code ec;
         if (!demo_dir.empty()) std::filesystem::remove_all(demo_dir, ec);
         if (!cleanup_guard.pidfile.empty()) std::filesystem::remove(cleanup_guard.pidfile, ec);
+        if (!cleanup_guard.status.empty()) std::filesystem::remove(cleanup_guard.status, ec);
         std::fflush(nullptr);
         ::_exit(code);
     };
@@ -345,22 +428,22 @@ int run_server(server_options opts) {
     std::int64_t hard_deadline = 0;
     for (;;) {
         bool all_done = true;
-        for (auto& w : workers) all_done = all_done && w->done;
+        for (auto& w : c.reactors) all_done = all_done && w->done;
         if (all_done) break;
         if (draining && rt::reactor::clock_now() > hard_deadline) {
             RINGLET_LOG(error) << "reactors did not stop in time; exiting";
             exit_now(1);
         }
-        if (certs && !draining && ::time(nullptr) >= certs->next_due()) {
-            if (auto table = certs->maintain(::time(nullptr))) {
+        if (c.certs && !draining && ::time(nullptr) >= c.certs->next_due()) {
+            if (auto table = c.certs->maintain(::time(nullptr))) {
                 RINGLET_LOG(info) << "publishing certificate generation " << table->generation();
-                cert_cell->publish(std::move(table));
+                c.certificates.publish(std::move(table));
             }
         }
         // Old generations are freed once every reactor has passed a quiescent point.
         if (rt::rcu_domain::global().pending()) rt::rcu_domain::global().reclaim();
         pollfd p{sfd.get(), POLLIN, 0};
-        if (::poll(&p, 1, draining ? 50 : 1000) <= 0) continue;
+        if (::poll(&p, 1, draining ? 50 : 250) <= 0) continue;
         signalfd_siginfo si{};
         if (::read(sfd.get(), &si, sizeof si) != sizeof si) continue;
         int sig = static_cast<int>(si.ssi_signo);
@@ -370,20 +453,27 @@ int run_server(server_options opts) {
         }
         if (sig == SIGTERM || sig == SIGINT) {
             RINGLET_LOG(info) << "signal " << ::strsignal(sig) << ": draining (up to "
-                              << opts.drain_timeout_ns / 1'000'000'000 << " s)";
+                              << c.opts.drain_timeout_ns / 1'000'000'000 << " s)";
             draining = true;
-            hard_deadline = rt::reactor::clock_now() + opts.drain_timeout_ns + 5'000'000'000;
-            for (auto& w : workers) {
-                std::int64_t t = opts.drain_timeout_ns;
-                // The locals live on the worker's stack; reach them from its own thread.
-                w->reactor->post([t] { drain_current_worker(t); });
+            hard_deadline = rt::reactor::clock_now() + c.opts.drain_timeout_ns + 5'000'000'000;
+            for (auto& w : c.reactors) {
+                std::int64_t t = c.opts.drain_timeout_ns;
+                w->reactor->post([t] { detail::drain_current_worker(t); });
             }
+        } else if (sig == SIGUSR1 && !draining) {
+            std::string message;
+            bool ok = reload(c, message);
+            if (ok) {
+                RINGLET_LOG(info) << "reload: " << message;
+            } else {
+                RINGLET_LOG(error) << "reload failed: " << message;
+            }
+            write_status(c, ok, message);
         } else {
-            RINGLET_LOG(info) << "signal " << ::strsignal(sig)
-                              << " ignored (reload arrives with the config issue)";
+            RINGLET_LOG(info) << "signal " << ::strsignal(sig) << " ignored";
         }
     }
-    for (auto& w : workers) w->thread.join();
+    for (auto& w : c.reactors) w->thread.join();
     RINGLET_LOG(info) << "stopped";
     return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <atomic>
 #include <cstring>
 
 namespace ringlet::server {
@@ -24,10 +25,11 @@ std::string_view normalize_host(std::string_view host, char (&buf)[256]) noexcep
 
 result<site_table> site_table::build(std::vector<site_spec> specs, std::string& error) {
     site_table t;
-    std::uint32_t id = 0;
+    // Ids stay unique across reloads: each reactor's open-file cache is keyed by them.
+    static std::atomic<std::uint32_t> next_id{0};
     for (site_spec& spec : specs) {
         site s;
-        s.id = id++;
+        s.id = next_id.fetch_add(1, std::memory_order_relaxed);
         s.root_fd.reset(::open(spec.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (!s.root_fd) {
             int e = errno;

@@ -37,6 +37,13 @@ public:
 
     std::shared_ptr<const tls::cert_table> table() const { return table_; }
 
+    // A reload: the certificates for `sites` (the new configuration), reusing what it already
+    // has (internal leaves for the same names; manual files are read again, so a replaced
+    // certificate is picked up), keeping the ticket keys. On error nothing changes.
+    result<std::shared_ptr<const tls::cert_table>> reconfigure(const std::vector<site_spec>& sites,
+                                                               std::int64_t now, bool strict_sni,
+                                                               std::string& error);
+
     // A new table when something was renewed or rotated, else null.
     std::shared_ptr<const tls::cert_table> maintain(std::int64_t now);
     // When maintain() next has work (unix seconds).
@@ -52,6 +59,8 @@ private:
         tls::certificate cert;
     };
 
+    // The certificate for one site: a manual one loaded and checked, or an internal one.
+    result<managed> make_managed(const site_spec& s, std::int64_t now, std::string& error);
     bool issue_internal(managed& m, std::int64_t now, std::string& error);
     bool rebuild(std::string& error);
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ringlet::server {
 
@@ -34,13 +35,19 @@ struct connection_limits {
 struct connection_entry; // intrusive list node, lives in each connection's frame
 
 struct reactor_state {
-    explicit reactor_state(const site_table& s, connection_limits l = {},
+    explicit reactor_state(const rt::rcu_cell<site_table>& s, connection_limits l = {},
                            files::file_cache_options fo = {})
         : sites(&s), limits(l), cache(fo) {}
     reactor_state(const reactor_state&) = delete;
     reactor_state& operator=(const reactor_state&) = delete;
 
-    const site_table* sites;
+    // The site table the control thread publishes (RCU). A request pins the generation it
+    // starts on (acquire_sites/release_sites) and finishes on it even if a reload publishes a
+    // new one meanwhile; pins are counted per reactor, so a request costs no atomic operation.
+    const rt::rcu_cell<site_table>* sites;
+    const site_table* acquire_sites();
+    void release_sites(const site_table* t) noexcept;
+
     connection_limits limits;
     unsigned reactor_index = 0;
     // TLS: the certificate table the control thread publishes (RCU), handshakes in flight, and
@@ -58,6 +65,11 @@ struct reactor_state {
     std::string_view date_line();
 
 private:
+    struct pinned_sites {
+        std::shared_ptr<const site_table> table;
+        std::size_t users = 0;
+    };
+    std::vector<pinned_sites> pinned_; // back(): the newest generation this reactor has seen
     std::int64_t date_second_ = -1;
     std::string date_line_;
 };

@@ -9,10 +9,12 @@
 // A second SIGTERM/SIGINT, or SIGQUIT, exits at once.
 #pragma once
 
+#include "ringlet/base/result.hpp"
 #include "ringlet/server/connection.hpp"
 #include "ringlet/server/site.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,9 @@ struct server_options {
     std::string pidfile;
     std::int64_t drain_timeout_ns = 10'000'000'000;
     connection_limits limits;
+    // SIGUSR1 reads the configuration again through this (set by the CLI for --config); the
+    // error names the file and position. Unset: reloading is refused with a clear status.
+    std::function<result<server_options>(std::string& error)> reload_source;
 };
 
 // Runs until a shutdown signal; returns the process exit code.

@@ -23,8 +23,8 @@ struct site_spec {
 
 struct site {
     site_spec spec;
-    std::uint32_t id = 0;
-    unique_fd root_fd; // O_PATH | O_DIRECTORY
+    std::uint32_t id = 0; // unique in the process, also across reloads
+    unique_fd root_fd;    // O_PATH | O_DIRECTORY
 };
 
 class site_table {
