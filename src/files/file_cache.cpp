@@ -41,9 +41,35 @@ file_cache::lookup(int root_fd, std::uint32_t root_id, std::string_view rel, boo
     ++misses;
     std::string key = key_; // key_ is scratch; another lookup may run while this one waits
     std::shared_ptr<file_info> info = co_await load(root_fd, std::string(rel), probe_sidecars);
-    info->expires = rt::this_reactor().now() + o_.ttl_ns;
-    insert(std::move(key), info);
+    std::int64_t now = rt::this_reactor().now();
+    info->expires = now + o_.ttl_ns;
+    if (now >= next_sweep_) sweep(now);
+    // Only answers that stay true are worth remembering: a transient failure (EMFILE, EIO,
+    // ENOMEM) must not turn a path into a 500 for a whole TTL. And open descriptors are capped,
+    // so a crawl over many large files cannot use up the process's fd limit.
+    bool stable = info->error == 0 || info->error == ENOENT || info->error == ENOTDIR ||
+                  info->error == EXDEV || info->error == ELOOP || info->error == EACCES ||
+                  info->error == EPERM || info->error == ENAMETOOLONG;
+    bool fits = !info->fd || fd_entries_ < o_.max_open_files;
+    if (stable && fits) insert(std::move(key), info);
     co_return info;
+}
+
+void file_cache::sweep(std::int64_t now) {
+    for (auto it = map_.begin(); it != map_.end();) {
+        if (it->second->expires <= now) {
+            it = erase(it);
+        } else {
+            ++it;
+        }
+    }
+    next_sweep_ = now + o_.ttl_ns;
+}
+
+file_cache::map_type::iterator file_cache::erase(map_type::iterator it) {
+    if (it->second->in_memory) memory_ -= it->second->content.size();
+    if (it->second->fd) --fd_entries_;
+    return map_.erase(it);
 }
 
 rt::task<std::shared_ptr<file_info>> file_cache::load(int root_fd, std::string path,
@@ -119,19 +145,12 @@ void file_cache::insert(std::string key, std::shared_ptr<file_info> info) {
         std::int64_t now = rt::this_reactor().now();
         for (auto it = map_.begin(); it != map_.end();) {
             bool drop = it->second->expires <= now || map_.size() >= o_.max_entries / 2;
-            if (drop) {
-                if (it->second->in_memory) memory_ -= it->second->content.size();
-                it = map_.erase(it);
-            } else {
-                ++it;
-            }
+            it = drop ? erase(it) : std::next(it);
         }
     }
-    if (auto it = map_.find(key); it != map_.end()) {
-        if (it->second->in_memory) memory_ -= it->second->content.size();
-        map_.erase(it);
-    }
+    if (auto it = map_.find(key); it != map_.end()) erase(it);
     if (info->in_memory) memory_ += info->content.size();
+    if (info->fd) ++fd_entries_;
     map_.emplace(std::move(key), std::move(info));
 }
 

@@ -114,8 +114,13 @@ void acceptor::on_complete(rt::completion* c, int res, std::uint32_t flags, unsi
             self->queue_.push_back(res);
         }
     } else if (res != -ECANCELED) {
-        // EMFILE, ENFILE, ENOMEM...: the listener stays; try again shortly instead of spinning.
-        RINGLET_LOG(warn) << "accept failed: " << errno_code(-res);
+        // EMFILE, ENFILE, ENOMEM...: the listener stays; try again shortly instead of spinning,
+        // and say so at most once a second.
+        std::int64_t now = rt::this_reactor().now();
+        if (now - self->last_warning_ >= 1'000'000'000) {
+            self->last_warning_ = now;
+            RINGLET_LOG(warn) << "accept failed: " << errno_code(-res);
+        }
     }
     if (!self->armed_ && !self->closing_) {
         if (res < 0 && res != -ECANCELED) {

@@ -130,30 +130,46 @@ bool certificate_manager::rebuild(std::string& error) {
 }
 
 std::shared_ptr<const tls::cert_table> certificate_manager::maintain(std::int64_t now) {
-    bool changed = false;
+    // Work on copies: state changes only once the new table is built, so a failure leaves the
+    // published certificates and the schedule as they were (and is retried after a pause).
+    std::vector<managed> next = certs_;
+    auto keys = keys_;
+    bool changed = false, failed = false;
     std::string error;
-    for (managed& m : certs_) {
+    for (managed& m : next) {
         if (!m.internal || !certs::renewal_due(m.cert.not_before, m.cert.not_after, now)) continue;
         if (issue_internal(m, now, error)) {
             changed = true;
         } else {
+            failed = true;
             RINGLET_LOG(error) << "renewing the internal certificate for " << m.names.front()
-                               << " failed (keeping the current one): " << error;
+                               << " failed (keeping the current one, retrying in " << retry_pause
+                               << " s): " << error;
         }
     }
-    if (keys_->rotation_due(now)) {
-        keys_ = std::make_shared<const tls::ticket_keys>(keys_->rotated(now));
+    if (keys->rotation_due(now)) {
+        keys = std::make_shared<const tls::ticket_keys>(keys->rotated(now));
         changed = true;
     }
+    retry_at_ = failed ? now + retry_pause : 0;
     if (!changed) return nullptr;
+    auto old_certs = std::move(certs_);
+    auto old_keys = std::move(keys_);
+    certs_ = std::move(next);
+    keys_ = std::move(keys);
     if (!rebuild(error)) {
-        RINGLET_LOG(error) << "cannot build the new certificate table: " << error;
+        RINGLET_LOG(error) << "cannot build the new certificate table (retrying in " << retry_pause
+                           << " s): " << error;
+        certs_ = std::move(old_certs);
+        keys_ = std::move(old_keys);
+        retry_at_ = now + retry_pause;
         return nullptr;
     }
     return table_;
 }
 
 std::int64_t certificate_manager::next_due() const {
+    if (retry_at_) return retry_at_;
     std::int64_t due = keys_->created + tls::ticket_keys::rotation_seconds;
     for (const managed& m : certs_) {
         if (m.internal)

@@ -30,11 +30,27 @@ bool parse_seconds(std::string_view text, std::int64_t& ns) {
     return true;
 }
 
+// A DNS name (wildcards allowed), an IPv4 address, or an IPv6 address (bare or in brackets);
+// never a port.
 bool valid_host_name(std::string_view h) {
     if (h.empty() || h.size() > 253) return false;
+    bool colon = h.find(':') != std::string_view::npos;
+    if (colon) {
+        // IPv6: hex digits, colons, dots (embedded IPv4), optionally in brackets.
+        if (h.front() == '[') {
+            if (h.back() != ']') return false;
+            h = h.substr(1, h.size() - 2);
+        }
+        for (char c : h) {
+            bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                      c == ':' || c == '.';
+            if (!ok) return false;
+        }
+        return h.find(':') != h.rfind(':'); // at least two colons: "host:port" is no address
+    }
     for (char c : h) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || c == '*' || c == ':' || c == '[' || c == ']';
+                  c == '-' || c == '.' || c == '*';
         if (!ok) return false;
     }
     return true;
@@ -115,7 +131,12 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
                 error = "--host '" + std::string(v) + "' is not a valid host name";
                 return false;
             }
-            out.sites.back().hosts.emplace_back(v);
+            // One spelling everywhere (site selection, certificates, SNI): lower case, no
+            // trailing dot.
+            std::string host(v);
+            for (char& c : host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            if (host.size() > 1 && host.back() == '.') host.pop_back();
+            out.sites.back().hosts.push_back(std::move(host));
         } else if (a == "--allow-dotfiles") {
             if (out.sites.empty()) {
                 error = "--allow-dotfiles comes before any --root; put it after the --root it "

@@ -559,6 +559,14 @@ rt::task<bool> tls_accept(reactor_state& st, const tls::cert_table* table, net::
     auto n = co_await tls::read_client_hello(tcp, {buf.get(), tls::hello_buffer_size}, info,
                                              scratch, deadline);
     if (!n) co_return false;
+    // The expensive part starts here, so this is what the cap counts: connections that never
+    // send a hello cost a socket and a timer, not a handshake slot.
+    if (st.handshakes >= st.limits.max_handshakes) co_return false; // shed: the client retries
+    ++st.handshakes;
+    struct slot {
+        reactor_state& st;
+        ~slot() { --st.handshakes; }
+    } held{st};
     const tls::cert_entry* e = table ? table->find(info.server_name) : nullptr;
     if (!e) {
         co_await tls::send_alert(tcp, 112); // unrecognized_name
@@ -582,19 +590,12 @@ rt::task<bool> tls_accept(reactor_state& st, const tls::cert_table* table, net::
 rt::task<void> serve_tls_connection(reactor_state& st, int fd) {
     net::tcp_stream tcp(fd);
     registration reg(st, tcp);
-    if (st.handshakes >= st.limits.max_handshakes) {
-        // Shed load: a client retries; a queue of half-done handshakes helps nobody.
-        co_await tcp.async_close();
-        co_return;
-    }
     // Holds this generation of certificates (and its ticket keys) for the connection's life:
     // one reference count per connection, no locks; the table itself is never copied.
     std::shared_ptr<const tls::cert_table> table =
         st.certificates ? st.certificates->hold() : nullptr;
     tls::tls_stream stream(tcp);
-    ++st.handshakes;
     bool established = co_await tls_accept(st, table.get(), tcp, stream);
-    --st.handshakes;
     if (!established) {
         co_await tcp.async_close();
         co_return;

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -297,6 +298,12 @@ int run_server(server_options opts) {
             if (!status.empty()) std::filesystem::remove(status, ec);
         }
     } cleanup_guard{demo_dir, {}, {}};
+
+    // Every connection and open file is a descriptor: use all the hard limit allows.
+    if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
 
     control c;
     auto sites = site_table::build(opts.sites, error);

@@ -13,18 +13,27 @@ namespace ringlet::tls {
 
 namespace {
 
-void random_bytes(unsigned char* out, std::size_t n) {
-    WC_RNG rng;
-    if (wc_InitRng(&rng) != 0 || wc_RNG_GenerateBlock(&rng, out, static_cast<word32>(n)) != 0) {
-        std::abort(); // no randomness: nothing secure can be done (startup/control thread)
+// One DRBG per thread, seeded once: tickets are sealed on every reactor for every full
+// handshake, and seeding costs more than the ticket. False if no randomness can be had.
+struct thread_rng {
+    WC_RNG rng{};
+    bool ok = wc_InitRng(&rng) == 0;
+    ~thread_rng() {
+        if (ok) wc_FreeRng(&rng);
     }
-    wc_FreeRng(&rng);
+};
+
+bool random_bytes(unsigned char* out, std::size_t n) {
+    thread_local thread_rng r;
+    return r.ok && wc_RNG_GenerateBlock(&r.rng, out, static_cast<word32>(n)) == 0;
 }
 
 ticket_key make_key() {
     ticket_key k;
-    random_bytes(k.name.data(), k.name.size());
-    random_bytes(k.secret.data(), k.secret.size());
+    if (!random_bytes(k.name.data(), k.name.size()) ||
+        !random_bytes(k.secret.data(), k.secret.size())) {
+        std::abort(); // the control thread cannot make keys without randomness: nothing is safe
+    }
     return k;
 }
 
@@ -72,7 +81,7 @@ int ticket_callback(WOLFSSL*, unsigned char key_name[WOLFSSL_TICKET_NAME_SZ],
     std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ + iv_len, tc->scope.data(), tc->scope.size());
     if (enc) {
         std::memcpy(key_name, keys->current.name.data(), WOLFSSL_TICKET_NAME_SZ);
-        random_bytes(iv, WOLFSSL_TICKET_IV_SZ);
+        if (!random_bytes(iv, WOLFSSL_TICKET_IV_SZ)) return WOLFSSL_TICKET_RET_FATAL;
         std::memcpy(aad, key_name, WOLFSSL_TICKET_NAME_SZ);
         std::memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, iv_len);
         std::memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);

@@ -130,3 +130,23 @@ TEST(file_cache, folders_and_sidecars_are_recognised) {
     EXPECT_EQ(page->sidecars, static_cast<std::uint8_t>(files::content_coding::br) |
                                   static_cast<std::uint8_t>(files::content_coding::gzip));
 }
+
+TEST(file_cache, expired_entries_give_back_their_descriptors) {
+    RINGLET_REACTOR_OR_SKIP(r);
+    fixture_dir d;
+    fixture_dir::write(d.root / "big2.bin", std::string(100 * 1024, 'y'));
+    fixture_dir::write(d.root / "big3.bin", std::string(100 * 1024, 'z'));
+    files::file_cache_options o;
+    o.ttl_ns = 20'000'000;
+    o.max_open_files = 2;
+    files::file_cache c(o);
+    for (const char* f : {"big.bin", "big2.bin", "big3.bin"}) {
+        auto info = r->run_until_done(look(c, d.root_fd.get(), f));
+        EXPECT_EQ(info->error, 0) << f;
+        EXPECT_TRUE(info->fd) << f; // served from an fd whether cached or not
+    }
+    EXPECT_EQ(c.open_files(), 2u); // the cap holds
+    r->run_until_done([]() -> rt::task<void> { co_await rt::sleep_for(30'000'000); }());
+    (void)r->run_until_done(look(c, d.root_fd.get(), "small.txt")); // a later miss sweeps
+    EXPECT_EQ(c.open_files(), 0u);
+}

@@ -29,6 +29,9 @@ TEST(cli, sites_are_grouped_by_root) {
     EXPECT_EQ(o.sites[0].hosts, (std::vector<std::string>{"a.test", "www.a.test"}));
     EXPECT_FALSE(o.sites[0].allow_dotfiles);
     EXPECT_EQ(o.sites[1].hosts, (std::vector<std::string>{"b.test"}));
+    server_options u;
+    ASSERT_TRUE(parse({"--root", "/a", "--host", "Two.TEST.", "--host", "::1"}, u, err)) << err;
+    EXPECT_EQ(u.sites[0].hosts, (std::vector<std::string>{"two.test", "::1"}));
     EXPECT_TRUE(o.sites[1].allow_dotfiles);
     EXPECT_EQ(o.http_listen, "127.0.0.1:9");
     EXPECT_EQ(o.workers, 3u);
@@ -56,6 +59,8 @@ TEST(cli, bad_input_gets_a_message_naming_the_flag) {
         {{"--host", "a.test"},
          "--host a.test comes before any --root; put it after the --root it names"},
         {{"--root", "/a", "--host", "bad host"}, "--host 'bad host' is not a valid host name"},
+        {{"--root", "/a", "--host", "x.test:8443"},
+         "--host 'x.test:8443' is not a valid host name"},
         {{"--allow-dotfiles"},
          "--allow-dotfiles comes before any --root; put it after the --root it applies to"},
         {{"--workers", "0"}, "--workers '0' must be a whole number from 1 to 1024"},

@@ -7,9 +7,9 @@
 // Vary and content negotiation need no extra system calls.
 //
 // Entries live for `ttl` (a changed file is picked up within that time, like nginx's
-// open_file_cache_valid) and are immutable; a request holds a shared_ptr to the entry it serves,
-// so eviction never closes an fd under a response in flight. Negative results (ENOENT...) are
-// cached too, so a flood of 404s costs no system calls either.
+// open_file_cache_valid) and are swept once they expire; they are immutable; a request holds a
+// shared_ptr to the entry it serves, so eviction never closes an fd under a response in flight.
+// Negative results (ENOENT...) are cached too, so a flood of 404s costs no system calls either.
 //
 // Lookups open with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative to the site's root
 // fd: ".." and symlinks that leave the root fail with EXDEV instead of escaping it. FIFOs and
@@ -47,6 +47,7 @@ struct file_cache_options {
     std::uint64_t small_file_limit = 64 * 1024;
     std::uint64_t max_memory = 64ull << 20; // bytes of in-memory content per reactor
     std::int64_t ttl_ns = 2'000'000'000;
+    std::size_t max_open_files = 1024; // cached entries holding an open fd, per reactor
 };
 
 class file_cache {
@@ -61,16 +62,22 @@ public:
 
     std::size_t size() const noexcept { return map_.size(); }
     std::uint64_t memory() const noexcept { return memory_; }
+    std::size_t open_files() const noexcept { return fd_entries_; }
     // Counters for tests and stats.
     std::uint64_t hits = 0, misses = 0;
 
 private:
     rt::task<std::shared_ptr<file_info>> load(int root_fd, std::string path, bool probe_sidecars);
+    using map_type = std::unordered_map<std::string, std::shared_ptr<const file_info>>;
     void insert(std::string key, std::shared_ptr<file_info> info);
+    void sweep(std::int64_t now); // drops expired entries (and their fds), once per TTL
+    map_type::iterator erase(map_type::iterator it);
 
     file_cache_options o_;
     std::unordered_map<std::string, std::shared_ptr<const file_info>> map_;
     std::uint64_t memory_ = 0;
+    std::size_t fd_entries_ = 0;
+    std::int64_t next_sweep_ = 0;
     std::string key_; // scratch: a hit builds its key without allocating
 };
 

@@ -65,6 +65,7 @@ private:
     std::vector<int> queue_;
     std::size_t head_ = 0;
     std::coroutine_handle<> waiter_;
+    std::int64_t last_warning_ = -1'000'000'000'000;
 };
 
 } // namespace ringlet::net

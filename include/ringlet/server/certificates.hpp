@@ -28,6 +28,7 @@ class certificate_manager {
 public:
     static constexpr std::int64_t internal_lifetime = 7 * 24 * 3600;
     static constexpr std::int64_t expiry_warning = 7 * 24 * 3600;
+    static constexpr std::int64_t retry_pause = 300; // after a failed renewal
 
     // `strict_sni`: a ClientHello naming no configured host gets the unrecognized_name alert
     // instead of the first site's certificate.
@@ -71,6 +72,7 @@ private:
     std::shared_ptr<const tls::cert_table> table_;
     unsigned reactors_ = 1;
     bool strict_sni_ = false;
+    std::int64_t retry_at_ = 0; // set after a failure: when maintain() tries again
     std::uint64_t generation_ = 0;
 };
 
