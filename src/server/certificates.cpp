@@ -32,6 +32,7 @@ certificate_manager::create(const std::vector<site_spec>& sites, const std::stri
     m->strict_sni_ = strict_sni;
     m->reactors_ = reactors;
     for (const site_spec& s : sites) {
+        if (s.plain) continue; // served over plain HTTP only: no certificate
         auto c = m->make_managed(s, now, error);
         if (!c) return unexpected{c.error()};
         m->certs_.push_back(std::move(*c));
@@ -78,6 +79,7 @@ certificate_manager::reconfigure(const std::vector<site_spec>& sites, std::int64
                                  bool strict_sni, std::string& error) {
     std::vector<managed> next;
     for (const site_spec& s : sites) {
+        if (s.plain) continue;
         // An internal certificate for the same names carries over (unless it is due anyway).
         auto names = s.cert_file.empty() ? internal_names(s.hosts) : s.hosts;
         auto same = std::find_if(certs_.begin(), certs_.end(), [&](const managed& m) {

@@ -237,6 +237,9 @@ result<server_options> load_serve_options(const std::string& config_file,
             return fail_errno(EIO);
         }
         opts = std::move(parsed->options);
+        for (std::size_t i : parsed->plain_sites) {
+            if (i < opts.sites.size()) opts.sites[i].plain = true;
+        }
         log::set_level(parsed->log_level);
     }
     std::vector<std::string_view> views(flags.begin(), flags.end());

@@ -278,12 +278,6 @@ rt::task<bool> session<Stream>::respond() {
     head_only_ = req_.method == http::method::head;
     // A body we will not read may follow: answer, then close (after draining it).
     if (req_.has_transfer_encoding || req_.content_length > 0) close_after_ = linger_ = true;
-    if constexpr (!secure) {
-        // Every request on the plain listener of a TLS server, whatever its method, goes to
-        // HTTPS: a 308 keeps the method and body for the client to repeat there.
-        if (st_.https_redirect) co_return co_await send_https_redirect();
-    }
-    if (int status = http::reject_status(req_)) co_return co_await send_error(status);
     // This request's generation of sites stays alive (and its root fds open) until it is done.
     struct pin {
         reactor_state& st;
@@ -291,6 +285,12 @@ rt::task<bool> session<Stream>::respond() {
         ~pin() { st.release_sites(table); }
     } p{st_, st_.acquire_sites()};
     const site& s = p.table->select(req_.host);
+    if constexpr (!secure) {
+        // On the plain listener of a TLS server every request for a TLS site, whatever its
+        // method, goes to HTTPS (a 308 keeps the method and body); "tls": "off" sites are served.
+        if (st_.https_redirect && !s.spec.plain) co_return co_await send_https_redirect();
+    }
+    if (int status = http::reject_status(req_)) co_return co_await send_error(status);
     co_return co_await serve_path(s);
 }
 

@@ -19,6 +19,7 @@ struct site_spec {
     std::string root;                // folder to serve
     bool allow_dotfiles = false;     // serve paths with a segment starting with '.'
     std::string cert_file, key_file; // manual certificate (PEM); empty: the internal CA
+    bool plain = false; // "tls": "off": served over plain HTTP, never redirected, no certificate
 };
 
 struct site {
