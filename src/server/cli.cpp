@@ -204,7 +204,7 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
                     "--log-level '" + std::string(v) + "' must be debug, info, warn, error or off";
                 return false;
             }
-            log::set_level(l);
+            out.log_level = l;
         } else {
             error = "unknown option '" + std::string(a) + "' for serve";
             return false;
@@ -240,7 +240,7 @@ result<server_options> load_serve_options(const std::string& config_file,
         for (std::size_t i : parsed->plain_sites) {
             if (i < opts.sites.size()) opts.sites[i].plain = true;
         }
-        log::set_level(parsed->log_level);
+        opts.log_level = parsed->log_level;
     }
     std::vector<std::string_view> views(flags.begin(), flags.end());
     for (std::string_view f : views) {

@@ -175,45 +175,22 @@ bool reload(control& c, std::string& message) {
         return false;
     }
     std::string error;
-    auto next = c.opts.reload_source(error);
-    if (!next) {
+    auto reject = [&](const std::string& why) {
         message = "new config rejected, still serving generation " + std::to_string(c.generation) +
-                  ": " + error;
+                  ": " + why;
         return false;
-    }
+    };
+    auto next = c.opts.reload_source(error);
+    if (!next) return reject(error);
     if (next->workers && next->workers != c.workers) {
         RINGLET_LOG(warn) << "reload: changing workers needs a restart; keeping " << c.workers;
     }
     auto sites = site_table::build(next->sites, error);
-    if (!sites) {
-        message = "new config rejected: " + error;
-        return false;
-    }
-    std::shared_ptr<const tls::cert_table> table;
-    std::unique_ptr<certificate_manager> fresh_certs;
-    std::int64_t now = ::time(nullptr);
-    if (next->tls) {
-        if (c.certs) {
-            auto t = c.certs->reconfigure(next->sites, now, next->strict_sni, error);
-            if (!t) {
-                message = "new config rejected: " + error;
-                return false;
-            }
-            table = std::move(*t);
-        } else {
-            std::string storage = next->storage.empty() ? default_storage_dir() : next->storage;
-            auto m = certificate_manager::create(next->sites, storage, c.workers, now, error,
-                                                 next->strict_sni);
-            if (!m) {
-                message = "new config rejected: " + error;
-                return false;
-            }
-            fresh_certs = std::move(*m);
-            table = fresh_certs->table();
-        }
-    }
+    if (!sites) return reject(error);
+
     // Listeners: open the new ones now (a taken port rejects the config); unchanged ones are
-    // never touched, so no connection is refused during a reload.
+    // never touched, so no connection is refused during a reload. Opened before the
+    // certificates, whose manager keeps state: a failure here must leave it untouched.
     auto wanted = wanted_listeners(*next);
     std::vector<std::string> removed;
     std::map<std::string, std::vector<unique_fd>> added;
@@ -225,11 +202,27 @@ bool reload(control& c, std::string& message) {
         auto it = c.listeners.find(addr);
         if (it != c.listeners.end() && it->second == secure) continue;
         auto fds = open_address(address_of(addr), c.workers, error);
-        if (!fds) {
-            message = "new config rejected: " + error;
-            return false;
-        }
+        if (!fds) return reject(error);
         added.emplace(addr, std::move(*fds));
+    }
+
+    // Certificates last: reconfigure() commits only on success.
+    std::shared_ptr<const tls::cert_table> table;
+    std::unique_ptr<certificate_manager> fresh_certs;
+    std::int64_t now = ::time(nullptr);
+    if (next->tls) {
+        if (c.certs) {
+            auto t = c.certs->reconfigure(next->sites, now, next->strict_sni, error);
+            if (!t) return reject(error);
+            table = std::move(*t);
+        } else {
+            std::string storage = next->storage.empty() ? default_storage_dir() : next->storage;
+            auto m = certificate_manager::create(next->sites, storage, c.workers, now, error,
+                                                 next->strict_sni);
+            if (!m) return reject(error);
+            fresh_certs = std::move(*m);
+            table = fresh_certs->table();
+        }
     }
 
     // Apply: nothing below can fail.
@@ -257,8 +250,12 @@ bool reload(control& c, std::string& message) {
     c.opts.reload_source = std::move(source);
     std::uint16_t port = https_port_of(c);
     for (auto& w : c.reactors) {
-        w->reactor->post([tls = c.opts.tls, port] { detail::set_redirect_current(tls, port); });
+        w->reactor->post([tls = c.opts.tls, port, limits = c.opts.limits] {
+            detail::set_redirect_current(tls, port);
+            detail::set_limits_current(limits); // new timeouts apply to what starts from now
+        });
     }
+    if (c.opts.log_level) log::set_level(*c.opts.log_level);
     ++c.generation;
     message = "generation " + std::to_string(c.generation) + ": " +
               std::to_string(c.opts.sites.size()) + " site(s)";
@@ -305,6 +302,7 @@ int run_server(server_options opts) {
         ::setrlimit(RLIMIT_NOFILE, &lim);
     }
 
+    if (opts.log_level) log::set_level(*opts.log_level);
     control c;
     auto sites = site_table::build(opts.sites, error);
     if (!sites) {

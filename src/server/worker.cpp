@@ -127,4 +127,8 @@ void set_redirect_current(bool https_redirect, std::uint16_t https_port) {
     current_locals->state.https_port = https_port;
 }
 
+void set_limits_current(const connection_limits& limits) {
+    if (current_locals) current_locals->state.limits = limits;
+}
+
 } // namespace ringlet::server::detail

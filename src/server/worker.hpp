@@ -54,5 +54,6 @@ void drain_current_worker(std::int64_t timeout_ns);
 void add_listener_current(std::shared_ptr<listener_fd> l);
 void remove_listener_current(std::string address);
 void set_redirect_current(bool https_redirect, std::uint16_t https_port);
+void set_limits_current(const connection_limits& limits);
 
 } // namespace ringlet::server::detail

@@ -1345,3 +1345,279 @@ def curl_raw(*args: str, max_time: float = 20.0) -> subprocess.CompletedProcess:
                                   errors="replace", timeout=max_time + 10, env=env)
         except subprocess.TimeoutExpired as e:
             raise AssertionError(f"curl hung beyond --max-time: {cmd}") from e
+
+
+# =============================================================================================
+# Config and reload helpers (test_reload*.py). Additive, like the TLS helpers above.
+#
+# - free_port(): a port that was free a moment ago (bind 127.0.0.1:0, close).
+# - write_config(): a JSON config file from a dict (or raw text, for broken configs).
+# - ConfigServer: `ringlet serve --config FILE --pidfile P`, with .reload() / .ringlet_stop() /
+#   .status() and the listening sockets' inodes (to tell a kept listener from a reopened one).
+
+import json
+
+GENERATION_RE = re.compile(r"^seq=(\d+) (ok|failed) generation=(\d+) ", re.M)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def write_config(path: str, config: dict | str) -> str:
+    """Writes `config` (a dict as JSON, or text as is) to `path` atomically; returns path."""
+    text = config if isinstance(config, str) else json.dumps(config, indent=2) + "\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def connect_refused(port: int, timeout: float = 2.0) -> bool:
+    """True if a TCP connect to 127.0.0.1:port is refused (False if it connects)."""
+    try:
+        with socket.create_connection((HOST, port), timeout=timeout):
+            return False
+    except ConnectionRefusedError:
+        return True
+
+
+def listening_inodes(pid: int, port: int) -> set[int]:
+    """Inodes of the TCP LISTEN sockets on 127.0.0.1:port that process `pid` holds."""
+    mine: set[int] = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for name in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, name))
+        except OSError:
+            continue
+        m = re.fullmatch(r"socket:\[(\d+)\]", target)
+        if m:
+            mine.add(int(m.group(1)))
+    found: set[int] = set()
+    with open(f"/proc/{pid}/net/tcp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            local, state, inode = cols[1], cols[3], int(cols[9])
+            if state == "0A" and int(local.split(":")[1], 16) == port and inode in mine:
+                found.add(inode)
+    return found
+
+
+class ConfigServer(Server):
+    """`with ConfigServer(config_path) as srv:` runs `ringlet serve --config CONFIG --pidfile P
+    EXTRA...` and waits for the status file and the "listening on" line(s). srv.port is the
+    HTTPS port from the log (None without one); the config's own ports are the test's to know.
+    On exit: SIGTERM and exit code 0, as for Server."""
+
+    def __init__(self, config: str, *, extra: list[str] | tuple = ()):
+        super().__init__([], extra=extra)
+        self.config = config
+
+    def argv(self) -> list[str]:
+        return [ringlet_bin(), "serve", "--config", self.config, "--pidfile",
+                self.pidfile] + self.extra
+
+    def start(self) -> "ConfigServer":
+        self._dir = tempfile.mkdtemp(prefix="ringlet-srv-")
+        self.pidfile = os.path.join(self._dir, "ringlet.pid")
+        self._log_path = os.path.join(self._dir, "stderr.log")
+        try:
+            argv = self.argv()
+            self._log_file = open(self._log_path, "wb")
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                         stdout=self._log_file, stderr=self._log_file,
+                                         preexec_fn=_die_with_parent)
+        except BaseException:
+            self._cleanup()
+            raise
+        _live.add(self.proc)
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            log = self.log()
+            if self.status() and re.search(r"listening on |redirecting http://", log):
+                m = TLS_LISTEN_RE.search(log)
+                self.port = int(m.group(1)) if m else None
+                return self
+            if self.proc.poll() is not None:
+                self._cleanup()
+                raise AssertionError(f"ringlet exited with {self.proc.returncode} during "
+                                     f"startup:\n{log}")
+            if time.monotonic() > deadline:
+                self.kill()
+                log = self.log()
+                self._cleanup()
+                raise AssertionError(f"no status file and 'listening' line within "
+                                     f"{START_TIMEOUT} s:\n{log}")
+            time.sleep(0.02)
+
+    @property
+    def status_path(self) -> str:
+        return self.pidfile + ".status"
+
+    def status(self) -> str:
+        try:
+            with open(self.status_path) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def generation(self) -> int:
+        m = GENERATION_RE.search(self.status())
+        assert m, f"no generation in the status file: {self.status()!r}"
+        return int(m.group(3))
+
+    def reload(self, timeout: float = 20.0) -> subprocess.CompletedProcess:
+        """`ringlet reload --pidfile P`: the completed process (rc, stdout, stderr)."""
+        return run_ringlet(["reload", "--pidfile", self.pidfile], timeout=timeout)
+
+    def ringlet_stop(self, timeout: float = STOP_TIMEOUT) -> subprocess.CompletedProcess:
+        """`ringlet stop --pidfile P` while this process reaps the server (a zombie child would
+        still answer kill(pid, 0), so `ringlet stop` would wait for us). Returns the completed
+        `ringlet stop`; the server's exit code is in .returncode (None if it did not exit)."""
+        cmd = [ringlet_bin(), "stop", "--pidfile", self.pidfile, "--timeout", _fmt(timeout)]
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, errors="replace",
+                             preexec_fn=_die_with_parent)
+        _live.add(p)
+        try:
+            self.wait(timeout)
+            out, err = p.communicate(timeout=timeout + 5)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+            _live.discard(p)
+        return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def serial_of(pem: str) -> str:
+    """The certificate's serial number in hex ("serial=..." stripped)."""
+    return cert_field(pem, "-serial").split("=", 1)[1]
+
+
+class ReloadTestCase(unittest.TestCase):
+    """Per class: a test PKI (make_pki). Per test: a folder (self.dir) with the config file, the
+    site roots and the internal CA's storage; start(cfg) runs a ConfigServer for this test only,
+    and reload_ok() / reload_rejected() rewrite the config and run `ringlet reload`."""
+
+    pki: Pki
+    tmp: str
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        tmp = tempfile.TemporaryDirectory(prefix="ringlet-reload-")
+        cls.addClassCleanup(tmp.cleanup)
+        cls.tmp = tmp.name
+        cls.pki = make_pki(os.path.join(tmp.name, "pki"))
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="t-", dir=self.tmp)
+        self.storage = os.path.join(self.dir, "storage")
+        self.config_path = os.path.join(self.dir, "ringlet.json")
+        self.srv: ConfigServer | None = None
+        self._ctx: ssl.SSLContext | None = None
+
+    # -- fixture -----------------------------------------------------------------------------
+    def make_root(self, name: str, files: dict[str, bytes]) -> str:
+        """self.dir/NAME with `files` (relative path -> bytes); returns the absolute path."""
+        root = os.path.join(self.dir, name)
+        for rel, data in files.items():
+            p = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+        os.makedirs(root, exist_ok=True)
+        return root
+
+    @staticmethod
+    def internal(hosts: list[str], root: str) -> dict:
+        return {"hosts": list(hosts), "root": root, "tls": {"issuer": "internal"}}
+
+    @staticmethod
+    def manual(hosts: list[str], root: str, cert: str, key: str) -> dict:
+        return {"hosts": list(hosts), "root": root, "tls": {"cert": cert, "key": key}}
+
+    def config(self, sites: list[dict], *, https: int | str | None, http: int | str | None = "off",
+               drain: float = 5, **top) -> dict:
+        def addr(v):
+            return v if isinstance(v, str) else f"{HOST}:{v}"
+        cfg = {"storage": "storage", "workers": 2, "listen": {}, "sites": sites,
+               "timeouts": {"drain": drain}}
+        if https is not None:
+            cfg["listen"]["https"] = addr(https)
+        if http is not None:
+            cfg["listen"]["http"] = addr(http)
+        cfg.update(top)
+        return cfg
+
+    def start(self, cfg: dict | str) -> ConfigServer:
+        write_config(self.config_path, cfg)
+        self.srv = self.enterContext(ConfigServer(self.config_path))
+        return self.srv
+
+    # -- clients -----------------------------------------------------------------------------
+    @property
+    def internal_root(self) -> str:
+        return os.path.join(self.storage, "ca", "root.crt")
+
+    def ctx(self) -> ssl.SSLContext:
+        """Trusts the internal CA's root and the test PKI's root."""
+        if self._ctx is None:
+            self._ctx = ssl_context(self.internal_root)
+            self._ctx.load_verify_locations(self.pki.root)
+        return self._ctx
+
+    def fetch(self, host: str, path: str = "/index.html", *, sni: str | None = None,
+              port: int | None = None) -> Response:
+        """GET over a fresh, verified TLS connection (SNI `sni`, default `host`)."""
+        r, _ = tls_get(port or self.srv.port, path, self.ctx(), sni or host, host=host)
+        return r
+
+    def body(self, host: str, path: str = "/index.html", **kw) -> bytes:
+        r = self.fetch(host, path, **kw)
+        self.assertEqual(r.status, 200, r)
+        return r.body
+
+    def leaf(self, sni: str, port: int | None = None) -> str:
+        """The leaf certificate (PEM) served for SNI `sni`, as openssl s_client sees it."""
+        s = s_client(port or self.srv.port, "-servername", sni, "-showcerts")
+        self.assertEqual(s.returncode, 0, s)
+        self.assertTrue(s.certs, s)
+        return s.certs[0]
+
+    # -- reload ------------------------------------------------------------------------------
+    def reload_ok(self, cfg: dict | str | None = None) -> int:
+        """Writes `cfg` (if given), runs `ringlet reload`, asserts success; the new generation."""
+        if cfg is not None:
+            write_config(self.config_path, cfg)
+        before = self.srv.generation()
+        p = self.srv.reload()
+        self.assertEqual(p.returncode, 0, f"ringlet reload: {p}\nlog:\n{self.srv.log()[-3000:]}")
+        m = re.match(r"reload ok generation=(\d+) ", p.stdout)
+        self.assertTrue(m, p)
+        self.assertEqual(int(m.group(1)), before + 1, p)
+        self.assertEqual(self.srv.generation(), before + 1, self.srv.status())
+        return before + 1
+
+    def reload_rejected(self, cfg: dict | str | None = None) -> str:
+        """Writes `cfg` (if given), runs `ringlet reload`, asserts it was rejected in the
+        documented form; returns the error text after the "still serving" prefix."""
+        if cfg is not None:
+            write_config(self.config_path, cfg)
+        gen = self.srv.generation()
+        p = self.srv.reload()
+        self.assertEqual(p.returncode, 1, p)
+        self.assertEqual(p.stdout, "", p)
+        prefix = (f"reload failed generation={gen} new config rejected, still serving "
+                  f"generation {gen}: ")
+        self.assertTrue(p.stderr.startswith(prefix), f"want prefix {prefix!r}, got {p.stderr!r}")
+        self.assertEqual(self.srv.generation(), gen, self.srv.status())
+        self.assertIsNone(self.srv.proc.poll(), f"server exited:\n{self.srv.log()}")
+        return p.stderr[len(prefix):]

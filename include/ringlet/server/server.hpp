@@ -9,12 +9,14 @@
 // A second SIGTERM/SIGINT, or SIGQUIT, exits at once.
 #pragma once
 
+#include "ringlet/base/log.hpp"
 #include "ringlet/base/result.hpp"
 #include "ringlet/server/connection.hpp"
 #include "ringlet/server/site.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,7 @@ struct server_options {
     std::string pidfile;
     std::int64_t drain_timeout_ns = 10'000'000'000;
     connection_limits limits;
+    std::optional<log::level> log_level; // applied at start and by each accepted reload
     // SIGUSR1 reads the configuration again through this (set by the CLI for --config); the
     // error names the file and position. Unset: reloading is refused with a clear status.
     std::function<result<server_options>(std::string& error)> reload_source;
