@@ -102,7 +102,8 @@ std::string_view serve_usage_text() {
            "  --drain-timeout SEC   how long SIGTERM waits for in-flight responses, default 10\n"
            "  --header-timeout SEC  time allowed for a whole request head, default 10\n"
            "  --keepalive-timeout SEC  idle time between requests, default 30\n"
-           "  --log-level LEVEL     debug, info, warn, error or off; default info\n";
+           "  --log-level LEVEL     debug, info, warn, error or off; default info\n"
+           "  --access-log DEST     off (default), stderr, or a file to append to\n";
 }
 
 bool parse_serve_args(std::span<const std::string_view> args, server_options& out,
@@ -166,6 +167,9 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
             out.tls = false;
         } else if (a == "--demo") {
             out.demo = true;
+        } else if (a == "--access-log") {
+            if (!need_value(i, a, v)) return false;
+            out.access_log = std::string(v);
         } else if (a == "--strict-sni") {
             out.strict_sni = true;
         } else if (a == "--workers") {
@@ -241,6 +245,7 @@ result<server_options> load_serve_options(const std::string& config_file,
             if (i < opts.sites.size()) opts.sites[i].plain = true;
         }
         opts.log_level = parsed->log_level;
+        opts.access_log = parsed->access_log;
     }
     std::vector<std::string_view> views(flags.begin(), flags.end());
     for (std::string_view f : views) {

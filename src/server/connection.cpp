@@ -1,5 +1,7 @@
 #include "ringlet/server/connection.hpp"
 
+#include "ringlet/server/access_log.hpp"
+
 #include "ringlet/base/log.hpp"
 #include "ringlet/files/conditional.hpp"
 #include "ringlet/files/encoding.hpp"
@@ -8,6 +10,7 @@
 #include "ringlet/http/date.hpp"
 #include "ringlet/http/parser.hpp"
 #include "ringlet/http/response.hpp"
+#include "ringlet/net/endpoint.hpp"
 #include "ringlet/net/tcp_stream.hpp"
 #include "ringlet/runtime/ops.hpp"
 #include "ringlet/runtime/reactor.hpp"
@@ -178,6 +181,7 @@ private:
     void common_headers(http::response_writer& w);
 
     rt::task<bool> send_https_redirect();
+    void log_access(std::string_view head, std::uint64_t body_bytes);
 
     reactor_state& st_;
     Stream& stream_;
@@ -189,9 +193,11 @@ private:
     bool linger_ = false;      // drain input before closing
     bool head_only_ = false;
     http::request req_;
-    std::string head_;  // response head, reused
-    std::string rel_;   // normalised path, reused
-    std::string extra_; // scratch for Location / sidecar paths
+    std::string head_;         // response head, reused
+    std::string rel_;          // normalised path, reused
+    std::string extra_;        // scratch for Location / sidecar paths
+    std::string peer_;         // remote address, filled on first use by the access log
+    std::int64_t started_ = 0; // reactor time the current request's head was complete
 };
 
 template <class Stream>
@@ -235,6 +241,7 @@ rt::task<int> session<Stream>::next_request() {
             auto p = http::parse_request({in_.get(), len_}, req_);
             if (p.status == http::parse_status::complete) {
                 head_len_ = p.consumed;
+                started_ = r.now();
                 co_return 1;
             }
             if (p.status == http::parse_status::error) co_return p.error_status;
@@ -418,6 +425,7 @@ template <class Stream>
 rt::task<bool> session<Stream>::send(std::string_view head, std::string_view body) {
     // A small body rides in the head's buffer: one contiguous send is cheaper in the kernel
     // than a two-part sendmsg, and copying a few KiB costs less than that difference.
+    const std::uint64_t body_bytes = body.size();
     if (!body.empty() && body.size() <= 4096 && head.data() == head_.data()) {
         head_.append(body);
         head = head_;
@@ -427,7 +435,27 @@ rt::task<bool> session<Stream>::send(std::string_view head, std::string_view bod
                     {const_cast<char*>(body.data()), body.size()}};
     auto r = co_await stream_.async_write_all(std::span(iov, body.empty() ? 1 : 2),
                                               st_.limits.send_timeout_ns);
+    log_access(head, body_bytes);
     co_return r.has_value();
+}
+
+template <class Stream>
+void session<Stream>::log_access(std::string_view head, std::uint64_t body_bytes) {
+    if (!st_.access || !st_.access->enabled() || head.size() < 12) return;
+    if (peer_.empty()) {
+        // Once per connection, and only when logging: the peer's address.
+        sockaddr_storage a{};
+        socklen_t len = sizeof a;
+        if (::getpeername(entry_.stream->fd(), reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+            net::endpoint e;
+            e.addr = a;
+            e.len = len;
+            peer_ = e.to_string();
+            peer_.erase(peer_.rfind(':')); // the address without the port
+        }
+    }
+    int status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+    st_.access->record(peer_, req_, status, body_bytes, rt::this_reactor().now() - started_);
 }
 
 template <class Stream>
@@ -469,6 +497,7 @@ rt::task<bool> session<Stream>::stream_file(std::string_view head, const files::
         off += got;
         left -= got;
     }
+    log_access(head, length);
     co_return true;
 }
 

@@ -354,7 +354,23 @@ int run_server(server_options opts) {
     ::signal(SIGPIPE, SIG_IGN);
     unique_fd sfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
 
+    unique_fd access_fd;
+    int access_fd_raw = -1;
+    if (c.opts.access_log == "stderr") {
+        access_fd_raw = STDERR_FILENO;
+    } else if (c.opts.access_log != "off" && !c.opts.access_log.empty()) {
+        access_fd.reset(
+            ::open(c.opts.access_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+        if (!access_fd) {
+            RINGLET_LOG(error) << "access log " << c.opts.access_log << ": "
+                               << std::strerror(errno);
+            return 1;
+        }
+        access_fd_raw = access_fd.get();
+    }
+
     detail::worker_config wc;
+    wc.access_log_fd = access_fd_raw;
     wc.sites = &c.sites;
     wc.certificates = &c.certificates;
     wc.limits = c.opts.limits;

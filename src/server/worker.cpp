@@ -2,6 +2,7 @@
 
 #include "ringlet/base/log.hpp"
 #include "ringlet/net/listener.hpp"
+#include "ringlet/server/access_log.hpp"
 
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +21,7 @@ struct listener_slot {
 // Per-reactor objects that live on the worker thread's stack.
 struct worker_locals {
     reactor_state state;
+    access_log access;
     std::vector<std::unique_ptr<listener_slot>> listeners;
     rt::timer drain_deadline;
 };
@@ -75,7 +77,11 @@ void worker_main(worker& w, worker_config config, std::promise<std::string> read
         w.done = true;
         return;
     }
-    worker_locals locals{reactor_state(*config.sites, config.limits), {}, rt::timer()};
+    worker_locals locals{reactor_state(*config.sites, config.limits),
+                         access_log(config.access_log_fd),
+                         {},
+                         rt::timer()};
+    locals.state.access = &locals.access;
     locals.state.reactor_index = w.index;
     locals.state.certificates = config.certificates;
     locals.state.https_redirect = config.https_redirect;
@@ -103,6 +109,7 @@ void drain_current_worker(std::int64_t timeout_ns) {
     for (auto& slot : w->listeners) {
         if (slot->acceptor) slot->acceptor->close();
     }
+    w->access.flush();
     begin_drain(w->state);
     w->drain_deadline.set_callback(&on_drain_deadline, w);
     r.timers().arm(w->drain_deadline, r.now() + timeout_ns);

@@ -35,6 +35,7 @@ struct worker_config {
     bool https_redirect = false;
     std::uint16_t https_port = 443;
     bool pin_cpu = false;
+    int access_log_fd = -1; // shared by all reactors; -1: off
 };
 
 struct worker {

@@ -54,6 +54,7 @@ struct reactor_state {
     // whether the plain listener sends clients to HTTPS.
     const rt::rcu_cell<tls::cert_table>* certificates = nullptr;
     std::size_t handshakes = 0;
+    class access_log* access = nullptr; // null: no access log
     bool https_redirect = false;
     std::uint16_t https_port = 443;
     files::file_cache cache;

@@ -39,6 +39,7 @@ struct server_options {
     std::int64_t drain_timeout_ns = 10'000'000'000;
     connection_limits limits;
     std::optional<log::level> log_level; // applied at start and by each accepted reload
+    std::string access_log = "off";      // "off", "stderr" or a file (fixed until restart)
     // SIGUSR1 reads the configuration again through this (set by the CLI for --config); the
     // error names the file and position. Unset: reloading is refused with a clear status.
     std::function<result<server_options>(std::string& error)> reload_source;
