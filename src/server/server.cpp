@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <ctime>
@@ -166,6 +167,36 @@ void write_status(const control& c, bool ok, const std::string& message) {
     std::rename(tmp.c_str(), c.status_path.c_str());
 }
 
+// ", +site a.test, -site b.test, ~site c.test" for the reload log: sites are told apart by
+// their host lists; "~" means the same hosts with another root, certificate or TLS mode.
+std::string describe_site_changes(const std::vector<site_spec>& before,
+                                  const std::vector<site_spec>& after) {
+    auto name = [](const site_spec& s) {
+        std::string n;
+        for (const auto& h : s.hosts) n += (n.empty() ? "" : ",") + h;
+        return n.empty() ? std::string("(default)") : n;
+    };
+    auto find = [&](const std::vector<site_spec>& in, const site_spec& s) {
+        return std::find_if(in.begin(), in.end(),
+                            [&](const site_spec& o) { return o.hosts == s.hosts; });
+    };
+    std::string out;
+    for (const site_spec& s : after) {
+        auto old = find(before, s);
+        if (old == before.end()) {
+            out += ", +site " + name(s);
+        } else if (old->root != s.root || old->cert_file != s.cert_file ||
+                   old->key_file != s.key_file || old->plain != s.plain ||
+                   old->allow_dotfiles != s.allow_dotfiles) {
+            out += ", ~site " + name(s);
+        }
+    }
+    for (const site_spec& s : before) {
+        if (find(after, s) == after.end()) out += ", -site " + name(s);
+    }
+    return out;
+}
+
 // SIGUSR1: build everything the new configuration needs first; publish only if all of it
 // worked, so a bad config changes nothing. Returns the message for the log and status file.
 bool reload(control& c, std::string& message) {
@@ -245,6 +276,7 @@ bool reload(control& c, std::string& message) {
             c.reactors[i]->reactor->post([l] { detail::add_listener_current(l); });
         }
     }
+    std::string site_changes = describe_site_changes(c.opts.sites, next->sites);
     auto source = std::move(c.opts.reload_source);
     c.opts = std::move(*next);
     c.opts.reload_source = std::move(source);
@@ -258,7 +290,7 @@ bool reload(control& c, std::string& message) {
     if (c.opts.log_level) log::set_level(*c.opts.log_level);
     ++c.generation;
     message = "generation " + std::to_string(c.generation) + ": " +
-              std::to_string(c.opts.sites.size()) + " site(s)";
+              std::to_string(c.opts.sites.size()) + " site(s)" + site_changes;
     for (const auto& [key, fds] : added) message += ", +listener " + key;
     for (const std::string& key : removed) message += ", -listener " + key;
     return true;
