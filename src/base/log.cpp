@@ -1,5 +1,7 @@
 #include "ringlet/base/log.hpp"
 
+#include "ringlet/base/unique_fd.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -70,12 +72,7 @@ line::~line() {
     out.append(stamp).append(" ").append(level_name(level_)).append(" [").append(thread_name);
     out.append("] ").append(text_).push_back('\n');
     // One write per line keeps lines from different threads whole.
-    std::size_t off = 0;
-    while (off < out.size()) {
-        ssize_t w = ::write(STDERR_FILENO, out.data() + off, out.size() - off);
-        if (w <= 0) break;
-        off += static_cast<std::size_t>(w);
-    }
+    (void)write_all(STDERR_FILENO, out);
 }
 
 } // namespace ringlet::log

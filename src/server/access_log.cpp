@@ -1,5 +1,6 @@
 #include "ringlet/server/access_log.hpp"
 
+#include "ringlet/base/unique_fd.hpp"
 #include "ringlet/runtime/reactor.hpp"
 
 #include <unistd.h>
@@ -79,12 +80,8 @@ void access_log::record(std::string_view remote, const http::request& req, int s
 }
 
 void access_log::flush() {
-    std::size_t off = 0;
-    while (off < buf_.size()) {
-        ssize_t w = ::write(fd_, buf_.data() + off, buf_.size() - off);
-        if (w <= 0) break; // a full disk must not stop serving: the lines are dropped
-        off += static_cast<std::size_t>(w);
-    }
+    // A full disk must not stop serving: lines that cannot be written are dropped.
+    (void)write_all(fd_, buf_);
     buf_.clear();
 }
 

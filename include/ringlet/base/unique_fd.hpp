@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <string_view>
 #include <utility>
 
 namespace ringlet {
@@ -32,5 +33,16 @@ public:
 private:
     int fd_ = -1;
 };
+
+// Writes all of `data` to a blocking fd (retrying short writes); false if the fd refuses
+// (a full disk, a closed pipe). For logs, where losing a line beats stopping.
+inline bool write_all(int fd, std::string_view data) noexcept {
+    while (!data.empty()) {
+        ssize_t w = ::write(fd, data.data(), data.size());
+        if (w <= 0) return false;
+        data.remove_prefix(static_cast<std::size_t>(w));
+    }
+    return true;
+}
 
 } // namespace ringlet
