@@ -75,6 +75,11 @@ bool tcp_stream::try_read(std::span<char> dst) noexcept {
         result_ = 0;
         return true;
     }
+    if (interrupted_) {
+        interrupted_ = false;
+        result_ = -ECANCELED;
+        return true;
+    }
     return false;
 }
 
@@ -131,6 +136,12 @@ void tcp_stream::abort_wait(int err) {
 }
 
 void tcp_stream::interrupt() {
+    // No reader right now (e.g. a TLS stream flushing before it reads): the next read that
+    // would wait ends instead, so the interruption is not lost.
+    if (!waiter_) {
+        interrupted_ = true;
+        return;
+    }
     abort_wait(ECANCELED);
 }
 

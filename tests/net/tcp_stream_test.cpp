@@ -286,3 +286,31 @@ TEST(tcp_stream, a_peer_that_stops_reading_ends_the_write_with_timed_out) {
     EXPECT_EQ(res.error(), std::errc::timed_out);
     EXPECT_GE(rt::reactor::clock_now() - t0, 100'000'000);
 }
+
+TEST(tcp_stream, an_interrupt_with_no_reader_ends_the_next_read_that_would_wait) {
+    RINGLET_REACTOR_OR_SKIP(r);
+    auto l = listen_ephemeral();
+    unique_fd c = connect_to(l.port);
+    auto got = r->run_until_done([](int lfd, int client) -> rt::task<std::string> {
+        net::acceptor acc(lfd);
+        auto conn = co_await acc.async_accept();
+        acc.close();
+        (void)co_await acc.async_accept();
+        net::tcp_stream s(*conn);
+        char buf[64];
+        ::send(client, "abc", 3, 0);
+        auto first = co_await s.async_read_some(buf, rt::this_reactor().now() + 2'000'000'000);
+        std::string out = first ? std::string(buf, *first) : "error";
+        s.interrupt(); // nobody is reading now
+        ::send(client, "def", 3, 0);
+        co_await rt::sleep_for(20'000'000); // "def" is buffered by now
+        auto second = co_await s.async_read_some(buf, rt::this_reactor().now() + 2'000'000'000);
+        out += second ? ":" + std::string(buf, *second) : ":error";
+        auto third = co_await s.async_read_some(buf, rt::this_reactor().now() + 2'000'000'000);
+        out += third ? ":data"
+                     : (third.error() == std::errc::operation_canceled ? ":canceled" : ":other");
+        co_await s.async_close();
+        co_return out;
+    }(l.fd.get(), c.get()));
+    EXPECT_EQ(got, "abc:def:canceled"); // buffered data first, then the interruption
+}

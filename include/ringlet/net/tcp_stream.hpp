@@ -67,7 +67,8 @@ public:
     // sendmsg: a peer that does not take the bytes within it ends the write with timed_out.
     rt::task<result<void>> async_write_all(std::span<iovec> iov, std::int64_t timeout_ns);
 
-    // Ends a waiting read with operation_canceled; later reads are unaffected.
+    // Ends a waiting read with operation_canceled, or, when no read is waiting, the next read
+    // that would wait (buffered data is still delivered first); reads after that are unaffected.
     void interrupt();
     // Ends the connection's I/O for good: a waiting read and any send in flight end with
     // operation_canceled, and every later read or write fails at once. For shutdown deadlines.
@@ -103,7 +104,8 @@ private:
 
     int fd_;
     recv_mode mode_ = recv_mode::idle;
-    bool eof_ = false, paused_ = false, closing_ = false, ring_dry_ = false, aborted_ = false;
+    bool eof_ = false, paused_ = false, closing_ = false, ring_dry_ = false, aborted_ = false,
+         interrupted_ = false;
     int error_ = 0;        // sticky socket error (positive errno)
     int abort_reason_ = 0; // why a pending one-shot recv is being cancelled
     int result_ = 0;       // outcome for read_result: >= 0 bytes, < 0 errno
