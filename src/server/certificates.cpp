@@ -3,10 +3,17 @@
 #include "ringlet/base/log.hpp"
 #include "ringlet/http/date.hpp"
 
+#include "ringlet/base/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace ringlet::server {
 
@@ -70,7 +77,7 @@ certificate_manager::make_managed(const site_spec& s, std::int64_t now, std::str
         if (!ca) return unexpected{ca.error()};
         ca_.emplace(std::move(*ca));
     }
-    if (!issue_internal(c, now, error)) return fail_errno(EINVAL);
+    if (!load_stored(c, now) && !issue_internal(c, now, error)) return fail_errno(EINVAL);
     return c;
 }
 
@@ -106,6 +113,68 @@ certificate_manager::reconfigure(const std::vector<site_spec>& sites, std::int64
     return table_;
 }
 
+namespace {
+
+// <storage>/certificates/internal/<first name>/: where an internal leaf is kept, so a restart
+// serves the same certificate instead of issuing a new one.
+std::string leaf_dir(const std::string& storage, const std::vector<std::string>& names) {
+    std::string key = names.front();
+    for (char& c : key) {
+        if (c == '*') c = '_';
+        if (c == ':' || c == '/') c = '-';
+    }
+    return storage + "/certificates/internal/" + key;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out.append(n).push_back('\n');
+    return out;
+}
+
+bool read_text(const std::string& path, std::string& out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return true;
+}
+
+// Temp file, fsync, rename, fsync of the folder: a crash leaves the old file or the new one.
+bool write_atomically(const std::string& dir, const std::string& name, std::string_view data,
+                      mode_t mode) {
+    std::string tmp = dir + "/." + name + ".tmp", path = dir + "/" + name;
+    unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (!fd || !write_all(fd.get(), data) || ::fsync(fd.get()) != 0) return false;
+    fd.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return false;
+    unique_fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    return d && ::fsync(d.get()) == 0;
+}
+
+// The folders above a stored key are private (0700), like the CA's.
+bool make_private_dirs(const std::string& storage, const std::string& dir) {
+    for (const std::string& p :
+         {storage, storage + "/certificates", storage + "/certificates/internal", dir}) {
+        if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool certificate_manager::load_stored(managed& m, std::int64_t now) {
+    std::string dir = leaf_dir(storage_, m.names), chain, key, names, error;
+    if (!read_text(dir + "/names", names) || names != joined(m.names)) return false;
+    if (!read_text(dir + "/cert.pem", chain) || !read_text(dir + "/key.pem", key)) return false;
+    auto cert = tls::parse_certificate(chain, key, now, dir + "/cert.pem", dir + "/key.pem", error);
+    if (!cert || certs::renewal_due(cert->not_before, cert->not_after, now)) return false;
+    m.cert = std::move(*cert);
+    RINGLET_LOG(info) << "internal certificate for " << m.names.front() << " loaded from " << dir;
+    return true;
+}
+
 bool certificate_manager::issue_internal(managed& m, std::int64_t now, std::string& error) {
     auto issued = ca_->issue(m.names, now, internal_lifetime, error);
     if (!issued) return false;
@@ -113,6 +182,16 @@ bool certificate_manager::issue_internal(managed& m, std::int64_t now, std::stri
                                        "internal CA key", error);
     if (!cert) return false;
     m.cert = std::move(*cert);
+    std::string dir = leaf_dir(storage_, m.names);
+    // The key before the certificate and the names last: a partial write is never loaded.
+    bool stored = make_private_dirs(storage_, dir) &&
+                  write_atomically(dir, "key.pem", issued->key_pem, 0600) &&
+                  write_atomically(dir, "cert.pem", issued->chain_pem, 0644) &&
+                  write_atomically(dir, "names", joined(m.names), 0644);
+    if (!stored) {
+        RINGLET_LOG(warn) << "cannot store the internal certificate in " << dir << ": "
+                          << std::strerror(errno) << " (it is served anyway)";
+    }
     char until[http::http_date_size];
     http::format_http_date(m.cert.not_after, until);
     RINGLET_LOG(info) << "internal CA issued a certificate for " << m.names.front()

@@ -105,3 +105,35 @@ TEST(certificates, a_manual_certificate_must_cover_the_sites_hosts) {
     EXPECT_FALSE(m);
     EXPECT_NE(err.find("/nonexistent/cert.pem"), std::string::npos) << err;
 }
+
+TEST(certificates, a_restart_serves_the_stored_internal_leaf_until_it_is_due) {
+    temp_storage st;
+    std::int64_t t0 = ::time(nullptr);
+    std::string err;
+    std::vector<site_spec> sites{site_spec{{"localhost"}, "/tmp", false, {}, {}}};
+    auto first = certificate_manager::create(sites, st.dir.string(), 1, t0, err);
+    ASSERT_TRUE(first) << err;
+    const auto& leaf = only_entry(*(*first)->table()).cert;
+    fs::path dir = st.dir / "certificates" / "internal" / "localhost";
+    struct stat sb {};
+    ASSERT_EQ(::stat((dir / "key.pem").c_str(), &sb), 0);
+    EXPECT_EQ(sb.st_mode & 0777, 0600u);
+    ASSERT_EQ(::stat(dir.c_str(), &sb), 0);
+    EXPECT_EQ(sb.st_mode & 0777, 0700u);
+
+    auto again = certificate_manager::create(sites, st.dir.string(), 1, t0 + 3600, err);
+    ASSERT_TRUE(again) << err;
+    EXPECT_EQ(only_entry(*(*again)->table()).cert.chain_der[0], leaf.chain_der[0]);
+
+    // Once a third of its life is left, a restart issues a new one instead.
+    std::int64_t due = certs::renewal_time(leaf.not_before, leaf.not_after);
+    auto later = certificate_manager::create(sites, st.dir.string(), 1, due, err);
+    ASSERT_TRUE(later) << err;
+    EXPECT_NE(only_entry(*(*later)->table()).cert.chain_der[0], leaf.chain_der[0]);
+
+    // Other names: a new leaf, never the stored one.
+    std::vector<site_spec> other{site_spec{{"localhost", "x.localhost"}, "/tmp", false, {}, {}}};
+    auto renamed = certificate_manager::create(other, st.dir.string(), 1, t0, err);
+    ASSERT_TRUE(renamed) << err;
+    EXPECT_TRUE(tls::covers(only_entry(*(*renamed)->table()).cert, "x.localhost"));
+}

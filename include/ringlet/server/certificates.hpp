@@ -1,9 +1,10 @@
 // certificate_manager: the control thread's view of every certificate the sites need.
 //
 // At startup it loads manual certificates (validated: key matches, chain ordered, not expired,
-// names cover the site's hosts; a certificate expiring within 7 days is a warning) and issues
-// internal-CA leaves for every other site (7-day lifetime), then builds the first certificate
-// table (per-reactor contexts, shared session ticket keys).
+// names cover the site's hosts; a certificate expiring within 7 days is a warning) and, for
+// every other site, the internal-CA leaf stored by an earlier run (if still good) or a new one
+// (7-day lifetime, stored under <storage>/certificates/internal/), then builds the first
+// certificate table (per-reactor contexts, shared session ticket keys).
 //
 // maintain(now) is the periodic step: renew internal leaves when a third of their lifetime is
 // left and rotate the ticket keys every 12 hours; when anything changed it returns a complete new
@@ -62,7 +63,10 @@ private:
 
     // The certificate for one site: a manual one loaded and checked, or an internal one.
     result<managed> make_managed(const site_spec& s, std::int64_t now, std::string& error);
+    // Issues an internal leaf and stores it; load_stored() takes a stored one instead when it is
+    // for the same names, still valid and not yet due for renewal.
     bool issue_internal(managed& m, std::int64_t now, std::string& error);
+    bool load_stored(managed& m, std::int64_t now);
     bool rebuild(std::string& error);
 
     std::vector<managed> certs_;
