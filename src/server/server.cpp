@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -261,11 +262,19 @@ bool reload(control& c, std::string& message) {
     if (fresh_certs) c.certs = std::move(fresh_certs);
     if (!next->tls) c.certs.reset();
     c.certificates.publish(std::move(table));
+    // Removed listeners are closed by their reactors; wait (briefly) until every fd is gone, so
+    // the port is free again by the time anyone could ask for it back.
+    auto closing =
+        std::make_shared<std::atomic<int>>(static_cast<int>(removed.size() * c.reactors.size()));
     for (const std::string& addr : removed) {
-        for (auto& w : c.reactors)
-            w->reactor->post([addr] { detail::remove_listener_current(addr); });
+        for (auto& w : c.reactors) {
+            w->reactor->post([addr, closing] { detail::remove_listener_current(addr, closing); });
+        }
         c.listeners.erase(addr);
         c.bound.erase(addr);
+    }
+    for (int i = 0; i < 2000 && closing->load(std::memory_order_acquire) > 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     for (auto& [addr, fds] : added) {
         c.bound[addr] = net::endpoint::of_socket(fds[0].get()).port();

@@ -15,7 +15,8 @@ namespace {
 
 struct listener_slot {
     listener_fd listener;
-    net::acceptor* acceptor = nullptr; // while its accept loop runs
+    net::acceptor* acceptor = nullptr;           // while its accept loop runs
+    std::shared_ptr<std::atomic<int>> on_closed; // counted down once the fd is closed
 };
 
 // Per-reactor objects that live on the worker thread's stack.
@@ -39,8 +40,10 @@ rt::task<void> accept_loop(worker_locals& w, listener_slot& slot) {
                                         : serve_connection(w.state, *fd));
     }
     slot.acceptor = nullptr;
+    auto closed = std::move(slot.on_closed);
     // Last: the slot (and its fd, refusing new connections from here on) goes away.
     std::erase_if(w.listeners, [&](const auto& s) { return s.get() == &slot; });
+    if (closed) closed->fetch_sub(1, std::memory_order_release);
 }
 
 void start_listener(worker_locals& w, listener_fd l) {
@@ -121,11 +124,17 @@ void add_listener_current(std::shared_ptr<listener_fd> l) {
         start_listener(*current_locals, std::move(*l));
 }
 
-void remove_listener_current(std::string address) {
-    if (!current_locals) return;
-    for (auto& slot : current_locals->listeners) {
-        if (slot->listener.address == address && slot->acceptor) slot->acceptor->close();
+void remove_listener_current(std::string address, std::shared_ptr<std::atomic<int>> closed) {
+    if (current_locals) {
+        for (auto& slot : current_locals->listeners) {
+            if (slot->listener.address == address && slot->acceptor) {
+                slot->on_closed = closed;
+                slot->acceptor->close();
+                return; // counted down by its accept loop once the fd is closed
+            }
+        }
     }
+    closed->fetch_sub(1, std::memory_order_release); // nothing to close here
 }
 
 void set_redirect_current(bool https_redirect, std::uint16_t https_port) {

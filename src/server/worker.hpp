@@ -53,7 +53,8 @@ struct worker {
 // To post to a reactor (each acts on the calling reactor's own state):
 void drain_current_worker(std::int64_t timeout_ns);
 void add_listener_current(std::shared_ptr<listener_fd> l);
-void remove_listener_current(std::string address);
+// Closes the listener for `address`; `closed` is decremented once its fd is closed.
+void remove_listener_current(std::string address, std::shared_ptr<std::atomic<int>> closed);
 void set_redirect_current(bool https_redirect, std::uint16_t https_port);
 void set_limits_current(const connection_limits& limits);
 
