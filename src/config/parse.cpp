@@ -1,4 +1,6 @@
 #include "config/json_tree.hpp"
+
+#include "ringlet/base/ascii.hpp"
 #include "ringlet/config/config.hpp"
 #include "ringlet/net/endpoint.hpp"
 
@@ -133,14 +135,6 @@ std::string_view closest(std::string_view word, std::span<const std::string_view
 
 bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    }
-    return out;
 }
 
 // Empty if `h` is a host name a site may answer to: a DNS name (letters, digits, '-'; labels of
@@ -609,7 +603,7 @@ private:
                         quoted(x.text) + " is not a valid host name: " + why);
                 continue;
             }
-            std::string name = lower(x.text);
+            std::string name = ascii_lower(x.text);
             auto [it, fresh] = hosts_.emplace(name, std::pair{site, h});
             if (!fresh) {
                 auto [other_site, other_host] = it->second;

@@ -1,5 +1,7 @@
 #include "ringlet/files/mime.hpp"
 
+#include "ringlet/base/ascii.hpp"
+
 #include <algorithm>
 #include <cstddef>
 
@@ -119,8 +121,7 @@ std::string_view mime_type(std::string_view path) noexcept {
     if (ext.empty() || ext.size() > longest_extension) return default_type;
     char lower[longest_extension];
     for (std::size_t i = 0; i < ext.size(); ++i) {
-        const char c = ext[i];
-        lower[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        lower[i] = ascii_lower(ext[i]);
     }
     const mime_entry key{std::string_view(lower, ext.size()), {}};
     const auto* it =

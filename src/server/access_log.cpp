@@ -1,6 +1,7 @@
 #include "ringlet/server/access_log.hpp"
 
 #include "ringlet/base/unique_fd.hpp"
+#include "ringlet/http/syntax.hpp"
 #include "ringlet/runtime/reactor.hpp"
 
 #include <unistd.h>
@@ -32,14 +33,7 @@ void append_quoted(std::string& out, std::string_view v) {
 
 std::string_view header(const http::request& r, std::string_view lower_name) {
     for (std::size_t i = 0; i < r.header_count; ++i) {
-        std::string_view n = r.headers[i].name;
-        if (n.size() != lower_name.size()) continue;
-        bool same = true;
-        for (std::size_t k = 0; k < n.size() && same; ++k) {
-            char c = n[k];
-            same = (c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c) == lower_name[k];
-        }
-        if (same) return r.headers[i].value;
+        if (http::iequals(r.headers[i].name, lower_name)) return r.headers[i].value;
     }
     return {};
 }

@@ -1,5 +1,6 @@
 #include "ringlet/server/cli.hpp"
 
+#include "ringlet/base/ascii.hpp"
 #include "ringlet/base/log.hpp"
 #include "ringlet/certs/internal_ca.hpp"
 #include "ringlet/config/validate.hpp"
@@ -134,8 +135,7 @@ bool parse_serve_args(std::span<const std::string_view> args, server_options& ou
             }
             // One spelling everywhere (site selection, certificates, SNI): lower case, no
             // trailing dot.
-            std::string host(v);
-            for (char& c : host) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            std::string host = ascii_lower(v);
             if (host.size() > 1 && host.back() == '.') host.pop_back();
             out.sites.back().hosts.push_back(std::move(host));
         } else if (a == "--allow-dotfiles") {

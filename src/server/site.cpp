@@ -1,5 +1,7 @@
 #include "ringlet/server/site.hpp"
 
+#include "ringlet/base/ascii.hpp"
+
 #include <fcntl.h>
 
 #include <atomic>
@@ -17,8 +19,7 @@ std::string_view normalize_host(std::string_view host, char (&buf)[256]) noexcep
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);
     if (host.size() > sizeof buf) return {};
     for (std::size_t i = 0; i < host.size(); ++i) {
-        char c = host[i];
-        buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+        buf[i] = ascii_lower(host[i]);
     }
     return {buf, host.size()};
 }

@@ -1,5 +1,6 @@
 #include "ringlet/tls/cert_table.hpp"
 
+#include "ringlet/base/ascii.hpp"
 #include "ringlet/tls/server_context.hpp"
 
 namespace ringlet::tls {
@@ -38,8 +39,7 @@ const cert_entry* cert_table::find(std::string_view server_name) const noexcept 
     char buf[256];
     if (!server_name.empty() && server_name.size() <= sizeof buf) {
         for (std::size_t i = 0; i < server_name.size(); ++i) {
-            char c = server_name[i];
-            buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+            buf[i] = ascii_lower(server_name[i]);
         }
         std::string_view name(buf, server_name.size());
         if (!name.empty() && name.back() == '.') name.remove_suffix(1);

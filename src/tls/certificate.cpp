@@ -1,5 +1,6 @@
 #include "ringlet/tls/certificate.hpp"
 
+#include "ringlet/base/ascii.hpp"
 #include "ringlet/tls/wolfssl.hpp"
 
 #include <wolfssl/wolfcrypt/asn_public.h>
@@ -25,14 +26,6 @@ std::int64_t to_unix(const WOLFSSL_ASN1_TIME* t) {
     struct tm tm {};
     if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS) return 0;
     return static_cast<std::int64_t>(timegm(&tm));
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    }
-    return out;
 }
 
 // Reads a DER length at `p` (advancing it); false if malformed or past `end`.
@@ -72,7 +65,8 @@ void collect_names(const std::vector<unsigned char>& der, certificate& c) {
         unsigned char tag = *p++;
         if (!der_length(p, end, len)) return;
         if (tag == 0x82) { // [2] dNSName
-            c.dns_names.push_back(lower(std::string_view(reinterpret_cast<const char*>(p), len)));
+            c.dns_names.push_back(
+                ascii_lower(std::string_view(reinterpret_cast<const char*>(p), len)));
         } else if (tag == 0x87 && (len == 4 || len == 16)) { // [7] iPAddress
             char text[INET6_ADDRSTRLEN] = {};
             inet_ntop(len == 4 ? AF_INET : AF_INET6, p, text, sizeof text);

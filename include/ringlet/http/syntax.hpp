@@ -4,6 +4,8 @@
 
 #include <string_view>
 
+#include "ringlet/base/ascii.hpp"
+
 namespace ringlet::http {
 
 // OWS: optional whitespace, SP or HTAB.
@@ -30,8 +32,7 @@ constexpr std::string_view trim_ows(std::string_view s) noexcept {
 constexpr bool iequals(std::string_view a, std::string_view lower) noexcept {
     if (a.size() != lower.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-        if (c != lower[i]) return false;
+        if (ascii_lower(a[i]) != lower[i]) return false;
     }
     return true;
 }
