@@ -41,12 +41,19 @@ listening listen_ephemeral() {
     return l;
 }
 
-// Accepts one connection, echoes everything until EOF, returns the byte count.
-rt::task<std::size_t> echo_one(int listen_fd) {
+// Accepts one connection, then closes the acceptor and waits until the kernel has let go of
+// its multishot accept (the acceptor may only die after that).
+rt::task<result<int>> accept_one(int listen_fd) {
     net::acceptor acc(listen_fd);
     auto conn = co_await acc.async_accept();
     acc.close();
-    (void)co_await acc.async_accept(); // wait for the multishot accept to be gone
+    (void)co_await acc.async_accept();
+    co_return conn;
+}
+
+// Accepts one connection, echoes everything until EOF, returns the byte count.
+rt::task<std::size_t> echo_one(int listen_fd) {
+    auto conn = co_await accept_one(listen_fd);
     if (!conn) co_return 0;
     net::tcp_stream s(*conn);
     std::size_t total = 0;
@@ -103,10 +110,7 @@ TEST(tcp_stream, read_deadline_ends_with_timed_out) {
     unique_fd c = connect_to(l.port);
     auto t0 = rt::reactor::clock_now();
     auto res = r->run_until_done([](int lfd) -> rt::task<result<std::size_t>> {
-        net::acceptor acc(lfd);
-        auto conn = co_await acc.async_accept();
-        acc.close();
-        (void)co_await acc.async_accept();
+        auto conn = co_await accept_one(lfd);
         net::tcp_stream s(*conn);
         char buf[64];
         auto n = co_await s.async_read_some(buf, rt::this_reactor().now() + 50'000'000);
@@ -123,10 +127,7 @@ TEST(tcp_stream, interrupt_wakes_a_waiting_reader_and_data_still_arrives_later) 
     auto l = listen_ephemeral();
     unique_fd c = connect_to(l.port);
     auto got = r->run_until_done([](int lfd, int client) -> rt::task<std::string> {
-        net::acceptor acc(lfd);
-        auto conn = co_await acc.async_accept();
-        acc.close();
-        (void)co_await acc.async_accept();
+        auto conn = co_await accept_one(lfd);
         net::tcp_stream s(*conn);
         struct interrupter {
             net::tcp_stream* s;
@@ -271,10 +272,7 @@ TEST(tcp_stream, a_peer_that_stops_reading_ends_the_write_with_timed_out) {
     unique_fd c = connect_to(l.port); // never reads
     auto t0 = rt::reactor::clock_now();
     auto res = r->run_until_done([](int lfd) -> rt::task<result<void>> {
-        net::acceptor acc(lfd);
-        auto conn = co_await acc.async_accept();
-        acc.close();
-        (void)co_await acc.async_accept();
+        auto conn = co_await accept_one(lfd);
         net::tcp_stream s(*conn);
         std::string big(32 << 20, 'z'); // far more than both socket buffers hold
         iovec iov{big.data(), big.size()};
@@ -292,10 +290,7 @@ TEST(tcp_stream, an_interrupt_with_no_reader_ends_the_next_read_that_would_wait)
     auto l = listen_ephemeral();
     unique_fd c = connect_to(l.port);
     auto got = r->run_until_done([](int lfd, int client) -> rt::task<std::string> {
-        net::acceptor acc(lfd);
-        auto conn = co_await acc.async_accept();
-        acc.close();
-        (void)co_await acc.async_accept();
+        auto conn = co_await accept_one(lfd);
         net::tcp_stream s(*conn);
         char buf[64];
         ::send(client, "abc", 3, 0);
