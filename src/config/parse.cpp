@@ -42,7 +42,7 @@ namespace {
 
 // Where a key is valid. Each scope lists its keys; an unknown key that is valid in another scope
 // gets "goes in ..." instead of a did-you-mean.
-enum class scope { top, site, tls, listen, log, timeouts };
+enum class scope { top, site, tls, listen, log, timeouts, acme, eab };
 
 struct scope_info {
     scope s;
@@ -50,10 +50,13 @@ struct scope_info {
     std::span<const std::string_view> keys;
 };
 
-constexpr std::string_view top_keys[] = {"storage",  "workers", "listen",     "sites",   "log",
-                                         "timeouts", "pidfile", "strict_sni", "pin_cpus"};
+constexpr std::string_view top_keys[] = {"storage",  "workers", "listen",     "sites",    "log",
+                                         "timeouts", "pidfile", "strict_sni", "pin_cpus", "acme"};
 constexpr std::string_view site_keys[] = {"hosts", "root", "tls", "allow_dotfiles"};
-constexpr std::string_view tls_keys[] = {"issuer", "cert", "key"};
+constexpr std::string_view tls_keys[] = {"issuer", "cert", "key", "acme"};
+constexpr std::string_view acme_keys[] = {"directory",  "email", "trusted_roots",
+                                          "challenges", "eab",   "preferred_chain"};
+constexpr std::string_view eab_keys[] = {"key_id", "hmac_key"};
 constexpr std::string_view listen_keys[] = {"https", "http"};
 constexpr std::string_view log_keys[] = {"level", "access"};
 constexpr std::string_view timeout_keys[] = {"header", "keepalive", "drain", "send", "handshake"};
@@ -65,6 +68,8 @@ constexpr scope_info scopes[] = {
     {scope::listen, "in \"listen\"", listen_keys},
     {scope::log, "in \"log\"", log_keys},
     {scope::timeouts, "in \"timeouts\"", timeout_keys},
+    {scope::acme, "in \"acme\" (at the top level or in a site's \"tls\")", acme_keys},
+    {scope::eab, "in \"acme.eab\"", eab_keys},
 };
 
 const scope_info& info(scope s) {
@@ -216,6 +221,7 @@ public:
         if (auto* v = m.get("pin_cpus")) read_bool(*v, "pin_cpus", o.pin_cpus);
         if (auto* v = m.get("timeouts")) read_timeouts(*v, o);
         if (auto* v = m.get("log")) read_log(*v, out);
+        if (auto* v = m.get("acme")) read_acme(*v, "acme", acme_defaults_);
 
         listen_choice https, http;
         if (auto* v = m.get("listen")) read_listen(*v, o, https, http);
@@ -555,27 +561,8 @@ private:
             mode = read_tls(*tls, join(path, "tls"), spec);
         }
         if (mode == tls_mode::acme) {
-            std::string names;
-            for (std::size_t h = 0; h < spec.hosts.size(); ++h) {
-                names += (h == 0                       ? ""
-                          : h + 1 == spec.hosts.size() ? " and "
-                                                       : ", ") +
-                         spec.hosts[h];
-                out.acme_hosts.push_back(spec.hosts[h]);
-            }
-            const json_value* issuer = nullptr;
-            if (auto* tls = m.get("tls")) {
-                for (const json_member& t : tls->members) {
-                    if (t.key == "issuer") issuer = &t.value;
-                }
-            }
-            warn(join(join(path, "tls"), "issuer"), issuer ? issuer->offset : tls_offset,
-                 "ACME is not supported yet; until it is, " +
-                     (names.empty()            ? std::string("this site gets")
-                      : spec.hosts.size() == 1 ? names + " gets"
-                                               : names + " get") +
-                     " certificates from the internal CA",
-                 out);
+            check_acme_hosts(spec, path, v.offset);
+            for (const std::string& h : spec.hosts) out.acme_hosts.push_back(h);
         }
         if (mode == tls_mode::off) out.plain_sites.push_back(out.options.sites.size());
         out.site_tls.push_back(mode);
@@ -633,6 +620,7 @@ private:
         const json_value* issuer = m.get("issuer");
         const json_value* cert = m.get("cert");
         const json_value* key = m.get("key");
+        const json_value* acme = m.get("acme");
         if (cert) read_path(*cert, join(path, "cert"), spec.cert_file);
         if (key) read_path(*key, join(path, "key"), spec.key_file);
         if (issuer) {
@@ -647,7 +635,20 @@ private:
             if (!read_choice(*issuer, join(path, "issuer"), issuers, "", name)) {
                 return tls_mode::internal;
             }
-            return name == "acme" ? tls_mode::acme : tls_mode::internal;
+            if (name == "acme") {
+                spec.acme = acme_defaults_;
+                if (acme) read_acme(*acme, join(path, "acme"), *spec.acme);
+                return tls_mode::acme;
+            }
+            if (acme) {
+                problem(error_kind::invalid, join(path, "acme"), acme->offset,
+                        "\"acme\" needs \"issuer\": \"acme\"");
+            }
+            return tls_mode::internal;
+        }
+        if (acme) {
+            problem(error_kind::invalid, join(path, "acme"), acme->offset,
+                    "\"acme\" needs \"issuer\": \"acme\"");
         }
         if (cert && !key) {
             problem(error_kind::invalid, path, v.offset,
@@ -657,6 +658,145 @@ private:
                     "\"key\" needs \"cert\" (the file with the certificate chain)");
         }
         return cert && key ? tls_mode::files : tls_mode::internal;
+    }
+
+    // Applies the keys present in `v` onto `out` (a site's object overrides the top level's).
+    void read_acme(const json_value& v, const std::string& path, certs::acme::settings& out) {
+        if (v.type != json_type::object) {
+            expected(v, path, "an object like {\"directory\": \"https://...\"}");
+            return;
+        }
+        auto m = members(v, path, scope::acme);
+        if (auto* x = m.get("directory")) {
+            std::string url;
+            if (read_string(*x, join(path, "directory"), url)) {
+                if (std::string why = url_problem(url); !why.empty()) {
+                    problem(error_kind::invalid, join(path, "directory"), x->offset,
+                            "expected the CA's directory URL, like \"" +
+                                std::string(certs::acme::settings::lets_encrypt) + "\", found " +
+                                quoted(url) + " (" + why + ")");
+                } else {
+                    out.directory = url;
+                }
+            }
+        }
+        if (auto* x = m.get("email")) {
+            std::string email;
+            if (read_string(*x, join(path, "email"), email)) {
+                std::size_t at = email.find('@');
+                bool ok = at != std::string::npos && at > 0 && at + 1 < email.size() &&
+                          email.find('@', at + 1) == std::string::npos &&
+                          std::none_of(email.begin(), email.end(), [](char c) {
+                              return static_cast<unsigned char>(c) <= 0x20 || c == 0x7F ||
+                                     c == ',' || c == '<' || c == '>';
+                          });
+                if (ok) {
+                    out.email = email;
+                } else {
+                    problem(error_kind::invalid, join(path, "email"), x->offset,
+                            "expected an email address like \"ops@example.com\", found " +
+                                quoted(email));
+                }
+            }
+        }
+        if (auto* x = m.get("trusted_roots")) {
+            read_path(*x, join(path, "trusted_roots"), out.trusted_roots);
+        }
+        if (auto* x = m.get("preferred_chain")) {
+            read_string(*x, join(path, "preferred_chain"), out.preferred_chain);
+        }
+        if (auto* x = m.get("challenges")) read_challenges(*x, join(path, "challenges"), out);
+        if (auto* x = m.get("eab")) read_eab(*x, join(path, "eab"), out);
+    }
+
+    static std::string url_problem(std::string_view url) {
+        std::string_view rest;
+        if (url.starts_with("https://")) {
+            rest = url.substr(8);
+        } else if (url.starts_with("http://")) {
+            rest = url.substr(7);
+        } else {
+            return "it must start with https://";
+        }
+        std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
+        if (host.empty()) return "it has no host";
+        for (char c : url) {
+            if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return "it contains a space";
+        }
+        return {};
+    }
+
+    void read_challenges(const json_value& v, const std::string& path, certs::acme::settings& out) {
+        static constexpr std::string_view names[] = {"http-01", "tls-alpn-01"};
+        if (v.type != json_type::array || v.items.empty()) {
+            expected(v, path, "a list like [\"http-01\", \"tls-alpn-01\"]");
+            return;
+        }
+        std::vector<certs::acme::challenge_type> list;
+        for (std::size_t i = 0; i < v.items.size(); ++i) {
+            std::string name;
+            if (!read_choice(v.items[i], index(path, i), names, "", name)) continue;
+            auto t = name == "http-01" ? certs::acme::challenge_type::http_01
+                                       : certs::acme::challenge_type::tls_alpn_01;
+            if (std::find(list.begin(), list.end(), t) != list.end()) {
+                problem(error_kind::invalid, index(path, i), v.items[i].offset,
+                        quoted(name) + " is listed twice");
+                continue;
+            }
+            list.push_back(t);
+        }
+        if (!list.empty()) out.challenges = std::move(list);
+    }
+
+    void read_eab(const json_value& v, const std::string& path, certs::acme::settings& out) {
+        if (v.type != json_type::object) {
+            expected(v, path, "an object like {\"key_id\": \"...\", \"hmac_key\": \"...\"}");
+            return;
+        }
+        auto m = members(v, path, scope::eab);
+        certs::acme::eab_settings eab;
+        const json_value* kid = m.get("key_id");
+        const json_value* key = m.get("hmac_key");
+        if (!kid || !key) {
+            problem(error_kind::invalid, path, v.offset,
+                    std::string("missing ") + (kid ? "\"hmac_key\"" : "\"key_id\"") +
+                        " (both come from the CA)");
+            return;
+        }
+        bool ok = read_string(*kid, join(path, "key_id"), eab.key_id);
+        ok = read_string(*key, join(path, "hmac_key"), eab.hmac_key) && ok;
+        if (!ok) return;
+        if (eab.key_id.empty()) {
+            expected(*kid, join(path, "key_id"), "the key identifier the CA gave you");
+            return;
+        }
+        bool b64url = !eab.hmac_key.empty() &&
+                      std::all_of(eab.hmac_key.begin(), eab.hmac_key.end(), [](char c) {
+                          return is_alnum(c) || c == '-' || c == '_' || c == '=';
+                      });
+        if (!b64url) {
+            problem(error_kind::invalid, join(path, "hmac_key"), key->offset,
+                    "expected the base64url HMAC key the CA gave you");
+            return;
+        }
+        out.eab = std::move(eab);
+    }
+
+    // ACME validates each name over HTTP or TLS on this server: wildcards need DNS-01.
+    void check_acme_hosts(const server::site_spec& spec, const std::string& path,
+                          std::size_t offset) {
+        if (spec.hosts.empty()) {
+            problem(error_kind::invalid, path, offset,
+                    "\"issuer\": \"acme\" needs the site's \"hosts\" (the names to certify)");
+        }
+        for (const std::string& h : spec.hosts) {
+            if (h.starts_with("*.")) {
+                problem(error_kind::invalid, join(path, "hosts"), offset,
+                        quoted(h) +
+                            ": a wildcard certificate needs the dns-01 challenge, which ringlet "
+                            "does not support yet; use \"cert\" and \"key\" files for it");
+            }
+        }
     }
 
     static bool overlaps(const net::endpoint& a, const net::endpoint& b) {
@@ -688,6 +828,27 @@ private:
                         " (a TLS site) without a listener");
         }
         if (http.off) {
+            for (std::size_t i = 0; i < out.options.sites.size(); ++i) {
+                const auto& acme = out.options.sites[i].acme;
+                if (!acme) continue;
+                bool only_http =
+                    acme->challenges == std::vector{certs::acme::challenge_type::http_01};
+                bool uses_http =
+                    std::find(acme->challenges.begin(), acme->challenges.end(),
+                              certs::acme::challenge_type::http_01) != acme->challenges.end();
+                std::string site = index("sites", site_numbers_[i]);
+                if (only_http) {
+                    problem(error_kind::invalid, http.path, http.offset,
+                            "\"off\" leaves " + site +
+                                " without the plain listener its http-01 challenge needs");
+                } else if (uses_http) {
+                    warn(http.path, http.offset,
+                         "\"off\": " + site +
+                             " can answer only the tls-alpn-01 challenge (http-01 needs the "
+                             "plain listener)",
+                         out);
+                }
+            }
             for (std::size_t i : out.plain_sites) {
                 problem(error_kind::invalid, join(index("sites", site_numbers_[i]), "tls"),
                         site_offsets_[i],
@@ -710,6 +871,7 @@ private:
         }
     }
 
+    certs::acme::settings acme_defaults_; // the top-level "acme" object over the defaults
     detail::position_finder positions_;
     std::string_view file_;
     std::string base_dir_; // the config file's folder with a trailing '/', or empty

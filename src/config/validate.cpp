@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <set>
 
 namespace ringlet::config {
 
@@ -144,12 +145,21 @@ std::vector<config_error> check_environment(const parsed_config& c, std::string_
     checker k(c, file_name);
     std::int64_t now = checks.now >= 0 ? checks.now : static_cast<std::int64_t>(::time(nullptr));
     const server::server_options& o = c.options;
+    std::set<std::string> checked_roots;
     for (std::size_t i = 0; i < o.sites.size(); ++i) {
         std::string path = "sites[" + std::to_string(i) + "]";
         k.folder(path + ".root", o.sites[i].root);
         bool files = i < c.site_tls.size() ? c.site_tls[i] == tls_mode::files
                                            : !o.sites[i].cert_file.empty();
         if (files) k.certificate(i, now);
+        // The ACME CA's trust roots, named where they were given (the site's or the top level).
+        if (const auto& acme = o.sites[i].acme; acme && !acme->trusted_roots.empty()) {
+            std::string own = path + ".tls.acme.trusted_roots";
+            std::string where = c.position_of(own).line ? own : "acme.trusted_roots";
+            if (checked_roots.insert(acme->trusted_roots).second) {
+                k.readable(where, acme->trusted_roots);
+            }
+        }
     }
     if (!o.storage.empty()) {
         struct stat st;

@@ -181,6 +181,7 @@ private:
     void common_headers(http::response_writer& w);
 
     rt::task<bool> send_https_redirect();
+    rt::task<bool> send_challenge(const std::string& key_authorization);
     void log_access(std::string_view head, std::uint64_t body_bytes);
 
     reactor_state& st_;
@@ -293,6 +294,17 @@ rt::task<bool> session<Stream>::respond() {
     } p{st_, st_.acquire_sites()};
     const site& s = p.table->select(req_.host);
     if constexpr (!secure) {
+        // ACME HTTP-01 first: the CA asks over plain HTTP, before any redirect. An unknown token
+        // is a 404 for TLS sites; a plain site may serve its own files there.
+        const tls::challenge_table* ct = st_.challenges ? st_.challenges->read() : nullptr;
+        if (ct && req_.path.starts_with(tls::acme_challenge_prefix)) {
+            char buf[256];
+            std::string_view token = req_.path.substr(tls::acme_challenge_prefix.size());
+            const std::string* answer = ct->find_http(token, normalize_host(req_.host, buf));
+            bool readable = req_.method == http::method::get || head_only_;
+            if (answer && readable) co_return co_await send_challenge(*answer);
+            if (!s.spec.plain) co_return co_await send_error(answer ? 405 : 404);
+        }
         // On the plain listener of a TLS server every request for a TLS site, whatever its
         // method, goes to HTTPS (a 308 keeps the method and body); "tls": "off" sites are served.
         if (st_.https_redirect && !s.spec.plain) co_return co_await send_https_redirect();
@@ -550,6 +562,17 @@ rt::task<bool> session<Stream>::send_https_redirect() {
     co_return co_await send_redirect(308);
 }
 
+// The key authorization of an HTTP-01 challenge (RFC 8555 8.3): text/plain, never cached.
+template <class Stream>
+rt::task<bool> session<Stream>::send_challenge(const std::string& key_authorization) {
+    http::response_writer w(head_, 200);
+    common_headers(w);
+    w.raw("Content-Type: text/plain\r\nCache-Control: no-store\r\n")
+        .header("Content-Length", key_authorization.size());
+    std::string_view head = w.finish();
+    co_return co_await send(head, head_only_ ? std::string_view() : key_authorization);
+}
+
 // Half-close and read what the client still sends (bounded in bytes and time), so that closing
 // does not turn into a TCP reset that destroys the response we just sent.
 template <class Stream>
@@ -576,10 +599,33 @@ rt::task<void> serve_connection(reactor_state& st, int fd) {
 
 namespace {
 
+// TLS-ALPN-01 (RFC 8737): a hello offering only acme-tls/1 is a CA validating a name. It gets
+// the challenge certificate for that name, or an alert: never the site's own certificate.
+rt::task<void> answer_tls_alpn(reactor_state& st, const tls::client_hello_info& info,
+                               std::span<const char> input, tls::tls_stream& stream,
+                               std::int64_t deadline) {
+    auto table = st.challenges ? st.challenges->hold() : nullptr;
+    WOLFSSL_CTX* ctx = table ? table->find_alpn(info.server_name, st.reactor_index) : nullptr;
+    if (!ctx) {
+        co_await tls::send_alert(stream.tcp(), 112); // unrecognized_name
+        co_await stream.tcp().async_close();
+        co_return;
+    }
+    auto hs = co_await stream.async_handshake(ctx, input, tls::acme_tls_alpn, deadline);
+    if (hs) {
+        RINGLET_LOG(info) << "acme: answered a tls-alpn-01 validation for " << info.server_name;
+        co_await stream.async_close();
+    } else {
+        co_await stream.tcp().async_close();
+    }
+}
+
+enum class accept_outcome { failed, established, answered };
+
 // The TLS handshake of one connection: read the ClientHello, pick the certificate by SNI, then
 // let wolfSSL run the handshake on that certificate's context for this reactor.
-rt::task<bool> tls_accept(reactor_state& st, const tls::cert_table* table, net::tcp_stream& tcp,
-                          tls::tls_stream& stream) {
+rt::task<accept_outcome> tls_accept(reactor_state& st, const tls::cert_table* table,
+                                    net::tcp_stream& tcp, tls::tls_stream& stream) {
     auto& r = rt::this_reactor();
     std::int64_t deadline = r.now() + st.limits.handshake_timeout_ns;
     auto buf = std::make_unique_for_overwrite<char[]>(tls::hello_buffer_size);
@@ -587,31 +633,39 @@ rt::task<bool> tls_accept(reactor_state& st, const tls::cert_table* table, net::
     std::string scratch;
     auto n = co_await tls::read_client_hello(tcp, {buf.get(), tls::hello_buffer_size}, info,
                                              scratch, deadline);
-    if (!n) co_return false;
+    if (!n) co_return accept_outcome::failed;
     // The expensive part starts here, so this is what the cap counts: connections that never
     // send a hello cost a socket and a timer, not a handshake slot.
-    if (st.handshakes >= st.limits.max_handshakes) co_return false; // shed: the client retries
+    if (st.handshakes >= st.limits.max_handshakes) {
+        co_return accept_outcome::failed; // shed: the client retries
+    }
     ++st.handshakes;
     struct slot {
         reactor_state& st;
         ~slot() { --st.handshakes; }
     } held{st};
+    std::string reframed;
+    if (info.alpn_count == 1 && info.alpn[0] == tls::acme_tls_alpn) {
+        auto input =
+            tls::handshake_input({buf.get(), tls::hello_buffer_size}, *n, scratch, reframed);
+        co_await answer_tls_alpn(st, info, input, stream, deadline);
+        co_return accept_outcome::answered;
+    }
     const tls::cert_entry* e = table ? table->find(info.server_name) : nullptr;
     if (!e) {
         co_await tls::send_alert(tcp, 112); // unrecognized_name
-        co_return false;
+        co_return accept_outcome::failed;
     }
     static constexpr std::string_view http11 = "http/1.1";
     if (info.has_alpn && !tls::offers_alpn(info, http11)) {
         co_await tls::send_alert(tcp, 120); // no_application_protocol (RFC 7301 3.2)
-        co_return false;
+        co_return accept_outcome::failed;
     }
-    std::string reframed;
     auto input = tls::handshake_input({buf.get(), tls::hello_buffer_size}, *n, scratch, reframed);
     auto hs =
         co_await stream.async_handshake(table->context(*e, st.reactor_index), input,
                                         info.has_alpn ? http11 : std::string_view(), deadline);
-    co_return hs.has_value();
+    co_return hs ? accept_outcome::established : accept_outcome::failed;
 }
 
 } // namespace
@@ -624,10 +678,14 @@ rt::task<void> serve_tls_connection(reactor_state& st, int fd) {
     std::shared_ptr<const tls::cert_table> table =
         st.certificates ? st.certificates->hold() : nullptr;
     tls::tls_stream stream(tcp);
-    bool established = co_await tls_accept(st, table.get(), tcp, stream);
-    if (!established) {
+    switch (co_await tls_accept(st, table.get(), tcp, stream)) {
+    case accept_outcome::failed:
         co_await tcp.async_close();
         co_return;
+    case accept_outcome::answered: // closed already
+        co_return;
+    case accept_outcome::established:
+        break;
     }
     session<tls::tls_stream> s(st, stream, reg.entry());
     co_await s.run();

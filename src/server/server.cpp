@@ -113,6 +113,7 @@ struct control {
     unsigned workers = 1;
     rt::rcu_cell<site_table> sites{rt::rcu_domain::global()};
     rt::rcu_cell<tls::cert_table> certificates{rt::rcu_domain::global()};
+    rt::rcu_cell<tls::challenge_table> challenges{rt::rcu_domain::global()};
     std::unique_ptr<certificate_manager> certs;
     std::map<std::string, bool> listeners;      // configured address -> secure
     std::map<std::string, std::uint16_t> bound; // configured address -> port actually bound
@@ -414,6 +415,7 @@ int run_server(server_options opts) {
     wc.access_log_fd = access_fd_raw;
     wc.sites = &c.sites;
     wc.certificates = &c.certificates;
+    wc.challenges = &c.challenges;
     wc.limits = c.opts.limits;
     wc.https_redirect = c.opts.tls;
     wc.https_port = https_port_of(c);

@@ -87,6 +87,7 @@ void worker_main(worker& w, worker_config config, std::promise<std::string> read
     locals.state.access = &locals.access;
     locals.state.reactor_index = w.index;
     locals.state.certificates = config.certificates;
+    locals.state.challenges = config.challenges;
     locals.state.https_redirect = config.https_redirect;
     locals.state.https_port = config.https_port;
     current_locals = &locals;

@@ -31,6 +31,7 @@ struct listener_fd {
 struct worker_config {
     const rt::rcu_cell<site_table>* sites = nullptr;
     const rt::rcu_cell<tls::cert_table>* certificates = nullptr;
+    const rt::rcu_cell<tls::challenge_table>* challenges = nullptr;
     connection_limits limits;
     bool https_redirect = false;
     std::uint16_t https_port = 443;

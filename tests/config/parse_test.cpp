@@ -122,7 +122,7 @@ const broken broken_configs[] = {
     {"unknown top-level key, nothing close",
      "{\n  \"colour\": \"red\",\n  \"sites\": [" SITE "]\n}",
      {"ringlet.json:2:3: unknown key \"colour\" at the top level (valid keys: storage, workers, "
-      "listen, sites, log, timeouts, pidfile, strict_sni, pin_cpus)"}},
+      "listen, sites, log, timeouts, pidfile, strict_sni, pin_cpus, acme)"}},
     {"site key at the top level",
      "{\n  \"root\": \"/srv/a\",\n  \"sites\": [" SITE "]\n}",
      {"ringlet.json:2:3: unknown key \"root\" at the top level (\"root\" goes in each entry of "
@@ -351,11 +351,10 @@ TEST(parse, the_issue_example_fills_server_options) {
     EXPECT_EQ(r->acme_hosts, (std::vector<std::string>{"example.com", "www.example.com"}));
     EXPECT_EQ(r->log_level, log::level::info);
     EXPECT_EQ(r->access_log, "stderr");
-    EXPECT_EQ(r->warnings,
-              (std::vector<std::string>{
-                  "/etc/ringlet/ringlet.json:6:95: sites[0].tls.issuer: ACME is not supported "
-                  "yet; until it is, example.com and www.example.com get certificates from the "
-                  "internal CA"}));
+    EXPECT_TRUE(r->warnings.empty());
+    ASSERT_TRUE(o.sites[0].acme.has_value());
+    EXPECT_EQ(o.sites[0].acme->directory, certs::acme::settings::lets_encrypt);
+    EXPECT_FALSE(o.sites[1].acme.has_value());
     // Positions of values, for check_environment and reload logs.
     EXPECT_EQ(r->position_of("sites[1].tls.cert").line, 7);
     EXPECT_EQ(r->position_of("sites[1].tls.cert").column, 80);

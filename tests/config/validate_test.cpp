@@ -294,8 +294,8 @@ TEST_F(environment, validate_command_environment_errors_and_warnings) {
     EXPECT_EQ(r.code, 1);
     EXPECT_EQ(r.out, "");
     EXPECT_EQ(r.err, "warning: " + f +
-                         ":2:70: sites[0].tls.issuer: ACME is not supported yet; until it is, "
-                         "a.test gets certificates from the internal CA\n" +
+                         ":1:23: listen.http: \"off\": sites[0] can answer only the tls-alpn-01 "
+                         "challenge (http-01 needs the plain listener)\n" +
                          f + ":2:40: sites[0].root: " + (dir / "nowhere").string() +
                          ": No such file or directory\n");
 }

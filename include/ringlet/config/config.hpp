@@ -19,7 +19,15 @@
 //                   "drain": 10 },                   // 0 allowed: stop at once
 //     "pidfile": "/run/ringlet.pid",
 //     "strict_sni": false,
-//     "pin_cpus": false
+//     "pin_cpus": false,
+//     "acme": {                               // for sites with "tls": {"issuer": "acme"}; a
+//       "directory": "https://…/directory",   //   site's "tls": {"acme": {...}} overrides keys
+//       "email": "ops@example.com",           // account contact (optional)
+//       "trusted_roots": "ca.pem",            // the CA server's roots (default: the system's)
+//       "challenges": ["http-01", "tls-alpn-01"],
+//       "eab": {"key_id": "…", "hmac_key": "…"},   // external account binding, if the CA wants
+//       "preferred_chain": "ISRG Root X1"     // issuer name of the chain to prefer
+//     }
 //   }
 //
 // Absent keys keep server_options' defaults (the CLI's), listen addresses included. Relative
@@ -86,7 +94,7 @@ struct config_error {
 enum class tls_mode {
     internal, // "tls" absent, {} or {"issuer": "internal"}: ringlet's internal CA
     files,    // {"cert": F, "key": F}: site_spec::cert_file / key_file
-    acme,     // {"issuer": "acme"}: accepted, not implemented yet (internal CA meanwhile)
+    acme,     // {"issuer": "acme"}: site_spec::acme, from the top-level "acme" and the site's own
     off,      // "off": plain HTTP, no certificate
 };
 
@@ -100,8 +108,7 @@ struct parsed_config {
     // http listener as itself (no redirect to HTTPS) while the other sites' hosts are redirected.
     // When every site is plain, options.tls is false (the CLI's --no-tls) and this lists them all.
     std::vector<std::size_t> plain_sites;
-    // The hosts of the {"issuer": "acme"} sites, in order. Until ACME exists their site_spec has
-    // no cert/key files, so they get internal-CA certificates; `warnings` says so.
+    // The hosts of the {"issuer": "acme"} sites, in order.
     std::vector<std::string> acme_hosts;
 
     log::level log_level = log::level::info; // for log::set_level (parsing never sets it)

@@ -15,6 +15,7 @@
 #include "ringlet/runtime/task.hpp"
 #include "ringlet/server/site.hpp"
 #include "ringlet/tls/cert_table.hpp"
+#include "ringlet/tls/challenge_table.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -53,6 +54,9 @@ struct reactor_state {
     // TLS: the certificate table the control thread publishes (RCU), handshakes in flight, and
     // whether the plain listener sends clients to HTTPS.
     const rt::rcu_cell<tls::cert_table>* certificates = nullptr;
+    // The ACME challenges being answered (HTTP-01 on the plain listener, TLS-ALPN-01 in the
+    // handshake), published by the control thread; null: no ACME.
+    const rt::rcu_cell<tls::challenge_table>* challenges = nullptr;
     std::size_t handshakes = 0;
     class access_log* access = nullptr; // null: no access log
     bool https_redirect = false;

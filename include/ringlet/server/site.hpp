@@ -6,8 +6,10 @@
 
 #include "ringlet/base/result.hpp"
 #include "ringlet/base/unique_fd.hpp"
+#include "ringlet/certs/acme/settings.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,8 @@ struct site_spec {
     bool allow_dotfiles = false;     // serve paths with a segment starting with '.'
     std::string cert_file, key_file; // manual certificate (PEM); empty: the internal CA
     bool plain = false; // "tls": "off": served over plain HTTP, never redirected, no certificate
+    // "tls": {"issuer": "acme"}: the certificate comes from this ACME CA (hosts must be listed).
+    std::optional<certs::acme::settings> acme;
 };
 
 struct site {
