@@ -2,6 +2,7 @@
 
 #include "ringlet/base/log.hpp"
 #include "ringlet/net/listener.hpp"
+#include "ringlet/runtime/ops.hpp"
 #include "ringlet/runtime/reactor.hpp"
 #include "ringlet/server/certificates.hpp"
 #include "ringlet/server/demo_site.hpp"
@@ -308,6 +309,81 @@ bool reload(control& c, std::string& message) {
 
 } // namespace
 
+namespace {
+
+struct loop_state {
+    bool draining = false;
+    bool finished = false; // every reactor has stopped
+    std::int64_t hard_deadline = 0;
+};
+
+// Periodic work: certificate maintenance, RCU reclamation, and noticing that the reactors are done.
+template <class Exit>
+rt::task<void> tick(control& c, loop_state& loop, Exit exit_now) {
+    for (;;) {
+        bool all_done = true;
+        for (auto& w : c.reactors) all_done = all_done && w->done;
+        if (all_done) {
+            loop.finished = true;
+            co_return;
+        }
+        if (loop.draining && rt::reactor::clock_now() > loop.hard_deadline) {
+            RINGLET_LOG(error) << "reactors did not stop in time; exiting";
+            exit_now(1);
+        }
+        if (c.certs && !loop.draining && ::time(nullptr) >= c.certs->next_due()) {
+            if (auto table = c.certs->maintain(::time(nullptr))) {
+                RINGLET_LOG(info) << "publishing certificate generation " << table->generation();
+                c.certificates.publish(std::move(table));
+            }
+        }
+        // Old generations are freed once every reactor has passed a quiescent point.
+        if (rt::rcu_domain::global().pending()) rt::rcu_domain::global().reclaim();
+        co_await rt::sleep_for(loop.draining ? 50'000'000 : 250'000'000);
+    }
+}
+
+template <class Exit>
+rt::task<void> watch_signals(control& c, int sfd, loop_state& loop, Exit exit_now) {
+    while (!loop.finished) {
+        signalfd_siginfo si{};
+        auto n = co_await rt::async_read(sfd, {reinterpret_cast<char*>(&si), sizeof si}, 0);
+        if (!n || *n != sizeof si) {
+            if (n || n.error() != std::errc::operation_canceled) co_await rt::sleep_for(50'000'000);
+            continue;
+        }
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGQUIT || (loop.draining && (sig == SIGTERM || sig == SIGINT))) {
+            RINGLET_LOG(warn) << "signal " << ::strsignal(sig) << ": exiting now";
+            exit_now(sig == SIGQUIT ? 0 : 1);
+        }
+        if (sig == SIGTERM || sig == SIGINT) {
+            RINGLET_LOG(info) << "signal " << ::strsignal(sig) << ": draining (up to "
+                              << c.opts.drain_timeout_ns / 1'000'000'000 << " s)";
+            loop.draining = true;
+            loop.hard_deadline = rt::reactor::clock_now() + c.opts.drain_timeout_ns + 5'000'000'000;
+            if (c.certs) c.certs->stop();
+            for (auto& w : c.reactors) {
+                std::int64_t t = c.opts.drain_timeout_ns;
+                w->reactor->post([t] { detail::drain_current_worker(t); });
+            }
+        } else if (sig == SIGUSR1 && !loop.draining) {
+            std::string message;
+            bool ok = reload(c, message);
+            if (ok) {
+                RINGLET_LOG(info) << "reload: " << message;
+            } else {
+                RINGLET_LOG(error) << "reload failed: " << message;
+            }
+            write_status(c, ok, message);
+        } else {
+            RINGLET_LOG(info) << "signal " << ::strsignal(sig) << " ignored";
+        }
+    }
+}
+
+} // namespace
+
 int run_server(server_options opts) {
     if (std::string why = io_uring_unavailable_reason(); !why.empty()) {
         RINGLET_LOG(error) << why;
@@ -488,54 +564,31 @@ int run_server(server_options opts) {
         std::fflush(nullptr);
         ::_exit(code);
     };
-    bool draining = false;
-    std::int64_t hard_deadline = 0;
-    for (;;) {
-        bool all_done = true;
-        for (auto& w : c.reactors) all_done = all_done && w->done;
-        if (all_done) break;
-        if (draining && rt::reactor::clock_now() > hard_deadline) {
-            RINGLET_LOG(error) << "reactors did not stop in time; exiting";
-            exit_now(1);
-        }
-        if (c.certs && !draining && ::time(nullptr) >= c.certs->next_due()) {
-            if (auto table = c.certs->maintain(::time(nullptr))) {
-                RINGLET_LOG(info) << "publishing certificate generation " << table->generation();
-                c.certificates.publish(std::move(table));
-            }
-        }
-        // Old generations are freed once every reactor has passed a quiescent point.
-        if (rt::rcu_domain::global().pending()) rt::rcu_domain::global().reclaim();
-        pollfd p{sfd.get(), POLLIN, 0};
-        if (::poll(&p, 1, draining ? 50 : 250) <= 0) continue;
-        signalfd_siginfo si{};
-        if (::read(sfd.get(), &si, sizeof si) != sizeof si) continue;
-        int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGQUIT || (draining && (sig == SIGTERM || sig == SIGINT))) {
-            RINGLET_LOG(warn) << "signal " << ::strsignal(sig) << ": exiting now";
-            exit_now(sig == SIGQUIT ? 0 : 1);
-        }
-        if (sig == SIGTERM || sig == SIGINT) {
-            RINGLET_LOG(info) << "signal " << ::strsignal(sig) << ": draining (up to "
-                              << c.opts.drain_timeout_ns / 1'000'000'000 << " s)";
-            draining = true;
-            hard_deadline = rt::reactor::clock_now() + c.opts.drain_timeout_ns + 5'000'000'000;
-            for (auto& w : c.reactors) {
-                std::int64_t t = c.opts.drain_timeout_ns;
-                w->reactor->post([t] { detail::drain_current_worker(t); });
-            }
-        } else if (sig == SIGUSR1 && !draining) {
-            std::string message;
-            bool ok = reload(c, message);
-            if (ok) {
-                RINGLET_LOG(info) << "reload: " << message;
-            } else {
-                RINGLET_LOG(error) << "reload failed: " << message;
-            }
-            write_status(c, ok, message);
-        } else {
-            RINGLET_LOG(info) << "signal " << ::strsignal(sig) << " ignored";
-        }
+    // The control thread runs its own small reactor: signals, the periodic maintenance and the
+    // ACME client (whose HTTPS requests and polling waits must not stall reloads) are coroutines
+    // on it. It never serves a connection.
+    rt::reactor_options ctl_options;
+    ctl_options.sq_entries = 64;
+    ctl_options.recv_buffers = 64;
+    auto ctl = rt::reactor::create(c.workers, ctl_options);
+    if (!ctl) {
+        RINGLET_LOG(error) << "control thread: cannot create its io_uring: "
+                           << ctl.error().message();
+        exit_now(1);
+    }
+    loop_state loop;
+    (*ctl)->spawn(watch_signals(c, sfd.get(), loop, exit_now));
+    (*ctl)->spawn(tick(c, loop, exit_now));
+    while (!loop.finished) (*ctl)->run_once(true);
+    // The ACME client's jobs see `stopping` at their next step; give them a moment to end.
+    if (c.certs) c.certs->stop();
+    rt::cancel_fd_now(sfd.get());
+    std::int64_t give_up = rt::reactor::clock_now() + 3'000'000'000;
+    while ((*ctl)->live_tasks() > 0 && rt::reactor::clock_now() < give_up) (*ctl)->run_once(true);
+    if ((*ctl)->live_tasks() > 0) {
+        RINGLET_LOG(warn) << "certificate work still in flight at exit; stopping it";
+        for (auto& w : c.reactors) w->thread.join();
+        exit_now(0);
     }
     for (auto& w : c.reactors) w->thread.join();
     RINGLET_LOG(info) << "stopped";

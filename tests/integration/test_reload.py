@@ -694,9 +694,9 @@ class ValidateTest(ReloadTestCase):
                             '"off"}}')
         p = run_ringlet(["validate", "--config", path])
         self.assertEqual((p.returncode, p.stdout), (0, "config OK\n"), p)
-        self.assertEqual(p.stderr, f"warning: {path}:1:78: sites[0].tls.issuer: ACME is not "
-                                   f"supported yet; until it is, a.test and b.test get "
-                                   f"certificates from the internal CA\n")
+        self.assertEqual(p.stderr, f"warning: {path}:1:132: listen.http: \"off\": sites[0] can "
+                                   f"answer only the tls-alpn-01 challenge (http-01 needs the "
+                                   f"plain listener)\n")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ public:
     // When maintain() next has work (unix seconds).
     std::int64_t next_due() const;
 
+    // Shutting down: certificate work in flight (ACME orders) ends at its next step.
+    void stop() noexcept { stopping_ = true; }
+
     // The internal CA's root certificate path, if the CA is in use.
     std::string root_path() const { return ca_ ? ca_->root_path() : std::string(); }
 
@@ -76,6 +79,7 @@ private:
     std::shared_ptr<const tls::cert_table> table_;
     unsigned reactors_ = 1;
     bool strict_sni_ = false;
+    bool stopping_ = false;
     std::int64_t retry_at_ = 0; // set after a failure: when maintain() tries again
     std::uint64_t generation_ = 0;
 };
