@@ -1,7 +1,10 @@
 #include "ringlet/server/certificates.hpp"
 
+#include "server/acme_jobs.hpp"
+
 #include "ringlet/base/log.hpp"
 #include "ringlet/http/date.hpp"
+#include "ringlet/runtime/reactor.hpp"
 
 #include "ringlet/base/unique_fd.hpp"
 
@@ -51,6 +54,7 @@ certificate_manager::create(const std::vector<site_spec>& sites, const std::stri
 
 result<certificate_manager::managed>
 certificate_manager::make_managed(const site_spec& s, std::int64_t now, std::string& error) {
+    if (s.acme) return make_acme(s, now, error);
     managed c;
     if (!s.cert_file.empty()) {
         auto cert = tls::load_certificate_files(s.cert_file, s.key_file, now, error);
@@ -88,8 +92,11 @@ certificate_manager::reconfigure(const std::vector<site_spec>& sites, std::int64
     for (const site_spec& s : sites) {
         if (s.plain) continue;
         // An internal certificate for the same names carries over (unless it is due anyway).
-        auto names = s.cert_file.empty() ? internal_names(s.hosts) : s.hosts;
+        auto names = s.cert_file.empty() && !s.acme ? internal_names(s.hosts) : s.hosts;
         auto same = std::find_if(certs_.begin(), certs_.end(), [&](const managed& m) {
+            if (s.acme || m.acme) { // the same order state: same names, same CA settings
+                return s.acme && m.acme && m.names == names && m.acme->settings == *s.acme;
+            }
             return m.internal && s.cert_file.empty() && m.names == names &&
                    !certs::renewal_due(m.cert.not_before, m.cert.not_after, now);
         });
@@ -109,6 +116,13 @@ certificate_manager::reconfigure(const std::vector<site_spec>& sites, std::int64
         certs_ = std::move(old);
         strict_sni_ = old_strict;
         return fail_errno(EINVAL);
+    }
+    // Orders for sites that are gone stop at their next step.
+    for (const managed& m : old) {
+        if (!m.acme) continue;
+        bool kept = std::any_of(certs_.begin(), certs_.end(),
+                                [&](const managed& n) { return n.acme == m.acme; });
+        if (!kept) m.acme->cancelled = true;
     }
     return table_;
 }
@@ -217,6 +231,7 @@ std::shared_ptr<const tls::cert_table> certificate_manager::maintain(std::int64_
     auto keys = keys_;
     bool changed = false, failed = false;
     std::string error;
+    changed = run_acme(next, now);
     for (managed& m : next) {
         if (!m.internal || !certs::renewal_due(m.cert.not_before, m.cert.not_after, now)) continue;
         if (issue_internal(m, now, error)) {
@@ -253,10 +268,103 @@ std::int64_t certificate_manager::next_due() const {
     if (retry_at_) return retry_at_;
     std::int64_t due = keys_->created + tls::ticket_keys::rotation_seconds;
     for (const managed& m : certs_) {
-        if (m.internal)
+        if (m.acme) {
+            // A running order is watched every step: its result is published at once.
+            if (m.acme->running || m.acme->issued) return 0;
+            if (m.acme->next_attempt) due = std::min(due, m.acme->next_attempt);
+            if (m.internal) continue; // a stand-in: replaced by the order, not renewed
+        }
+        if (m.internal || m.acme)
             due = std::min(due, certs::renewal_time(m.cert.not_before, m.cert.not_after));
     }
     return due;
+}
+
+certificate_manager::~certificate_manager() {
+    for (const managed& m : certs_) {
+        if (m.acme) m.acme->cancelled = true;
+    }
+}
+
+void certificate_manager::stop() noexcept {
+    stopping_ = true;
+    if (acme_env_) acme_env_->stopping = true;
+}
+
+void certificate_manager::set_challenge_publisher(
+    std::function<void(std::shared_ptr<const tls::challenge_table>)> publish) {
+    publish_challenges_ = std::move(publish);
+    if (acme_env_) {
+        acme_env_->board =
+            std::make_shared<detail::challenge_board>(reactors_, publish_challenges_);
+    }
+}
+
+result<certificate_manager::managed>
+certificate_manager::make_acme(const site_spec& s, std::int64_t now, std::string& error) {
+    if (!acme_env_) {
+        auto st = certs::storage::open(storage_, error);
+        if (!st) return unexpected{st.error()};
+        acme_env_ = std::make_shared<detail::acme_env>();
+        acme_env_->storage.emplace(std::move(*st));
+        if (publish_challenges_) {
+            acme_env_->board =
+                std::make_shared<detail::challenge_board>(reactors_, publish_challenges_);
+        }
+    }
+    managed c;
+    c.names = s.hosts;
+    c.acme = std::make_shared<detail::acme_slot>();
+    c.acme->names = s.hosts;
+    c.acme->settings = *s.acme;
+    c.acme->issuer_key = certs::issuer_key(s.acme->directory);
+    c.acme->name_key = certs::name_key(s.hosts);
+    if (auto stored = detail::load_acme_certificate(*acme_env_->storage, *c.acme, now)) {
+        c.cert = std::move(*stored);
+        RINGLET_LOG(info) << "acme: certificate for " << s.hosts.front()
+                          << (s.hosts.size() > 1 ? " and others" : "") << " loaded from storage";
+        if (certs::renewal_due(c.cert.not_before, c.cert.not_after, now))
+            c.acme->next_attempt = now;
+        return c;
+    }
+    // Nothing stored yet: serve an internal-CA stand-in (a browser warning, not a dead site)
+    // until the CA's certificate arrives, and order it at once.
+    if (!ca_) {
+        auto ca = certs::internal_ca::open(storage_, now, error);
+        if (!ca) return unexpected{ca.error()};
+        ca_.emplace(std::move(*ca));
+    }
+    c.internal = true;
+    if (!load_stored(c, now) && !issue_internal(c, now, error)) return fail_errno(EINVAL);
+    c.acme->next_attempt = now;
+    RINGLET_LOG(warn) << "acme: no certificate for " << s.hosts.front()
+                      << (s.hosts.size() > 1 ? " and others" : "")
+                      << " yet; serving an internal-CA certificate until the CA issues one";
+    return c;
+}
+
+bool certificate_manager::run_acme(std::vector<managed>& certs, std::int64_t now) {
+    bool changed = false;
+    for (managed& m : certs) {
+        if (!m.acme) continue;
+        detail::acme_slot& slot = *m.acme;
+        if (slot.issued) {
+            m.cert = std::move(*slot.issued);
+            slot.issued.reset();
+            m.internal = false;
+            changed = true;
+        }
+        if (slot.running || stopping_ || !acme_env_ || !acme_env_->board) continue;
+        if (!slot.next_attempt && !m.internal &&
+            certs::renewal_due(m.cert.not_before, m.cert.not_after, now)) {
+            slot.next_attempt = now; // renewal window reached
+        }
+        if (slot.next_attempt && now >= slot.next_attempt) {
+            slot.next_attempt = 0;
+            rt::this_reactor().spawn(detail::run_acme_job(m.acme, acme_env_));
+        }
+    }
+    return changed;
 }
 
 } // namespace ringlet::server

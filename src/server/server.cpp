@@ -255,6 +255,8 @@ bool reload(control& c, std::string& message) {
                                                  next->strict_sni);
             if (!m) return reject(error);
             fresh_certs = std::move(*m);
+            fresh_certs->set_challenge_publisher(
+                [&c](std::shared_ptr<const tls::challenge_table> t) { c.challenges.publish(t); });
             table = fresh_certs->table();
         }
     }
@@ -456,6 +458,8 @@ int run_server(server_options opts) {
             return 1;
         }
         c.certs = std::move(*m);
+        c.certs->set_challenge_publisher(
+            [&c](std::shared_ptr<const tls::challenge_table> t) { c.challenges.publish(t); });
         c.certificates.publish(c.certs->table());
         if (std::string root = c.certs->root_path(); !root.empty()) {
             RINGLET_LOG(info) << "internal CA root: " << root

@@ -4,6 +4,9 @@
 #include "ringlet/tls/certificate.hpp"
 #include "ringlet/tls/server_context.hpp"
 
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+
 namespace ringlet::tls {
 
 namespace {
@@ -25,18 +28,46 @@ std::string_view unbracket(std::string_view h) noexcept {
     return h;
 }
 
+// The certificate and key in DER, without parse_certificate(): wolfSSL's full parser (X509 load,
+// CTX_check_private_key) rejects the critical id-pe-acmeIdentifier extension that RFC 8737
+// requires, while loading it into a context (which decodes only up to the key) works. The pair
+// comes from certs/acme/challenge_cert, which made the key for that certificate.
+result<certificate> challenge_certificate(const alpn_challenge& a, std::string& error) {
+    certificate c;
+    std::vector<unsigned char> der(a.cert_pem.size() + 1);
+    int n = wc_CertPemToDer(reinterpret_cast<const unsigned char*>(a.cert_pem.data()),
+                            static_cast<int>(a.cert_pem.size()), der.data(),
+                            static_cast<int>(der.size()), CERT_TYPE);
+    if (n <= 0) {
+        error = "challenge certificate for " + a.host + ": not a PEM certificate";
+        return fail_errno(EINVAL);
+    }
+    der.resize(static_cast<std::size_t>(n));
+    c.chain_der.push_back(std::move(der));
+    c.chain_pem = a.cert_pem;
+    c.key_der.resize(a.key_pem.size() + 1);
+    n = wc_KeyPemToDer(reinterpret_cast<const unsigned char*>(a.key_pem.data()),
+                       static_cast<int>(a.key_pem.size()), c.key_der.data(),
+                       static_cast<int>(c.key_der.size()), nullptr);
+    if (n <= 0) {
+        error = "challenge key for " + a.host + ": not a PEM private key";
+        return fail_errno(EINVAL);
+    }
+    c.key_der.resize(static_cast<std::size_t>(n));
+    return c;
+}
+
 } // namespace
 
 result<std::shared_ptr<const challenge_table>>
 challenge_table::build(std::vector<http_challenge> http, std::vector<alpn_challenge> alpn,
                        unsigned reactors, std::int64_t now, std::string& error) {
+    (void)now; // challenge certificates are checked by their maker, not here (see above)
     auto t = std::make_shared<challenge_table>();
     for (auto& h : http) h.host = ascii_lower(h.host);
     t->http_ = std::move(http);
     for (auto& a : alpn) {
-        auto cert =
-            parse_certificate(a.cert_pem, a.key_pem, now, "challenge certificate for " + a.host,
-                              "challenge key for " + a.host, error);
+        auto cert = challenge_certificate(a, error);
         if (!cert) return unexpected{cert.error()};
         alpn_entry e;
         e.host = ascii_lower(a.host);

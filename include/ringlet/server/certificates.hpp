@@ -16,14 +16,21 @@
 #include "ringlet/certs/internal_ca.hpp"
 #include "ringlet/server/site.hpp"
 #include "ringlet/tls/cert_table.hpp"
+#include "ringlet/tls/challenge_table.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace ringlet::server {
+
+namespace detail {
+struct acme_slot;
+struct acme_env;
+} // namespace detail
 
 class certificate_manager {
 public:
@@ -36,6 +43,11 @@ public:
     static result<std::unique_ptr<certificate_manager>>
     create(const std::vector<site_spec>& sites, const std::string& storage, unsigned reactors,
            std::int64_t now, std::string& error, bool strict_sni = false);
+    ~certificate_manager();
+
+    // Where ACME challenge answers go (the control thread's RCU cell); set before maintain().
+    void set_challenge_publisher(
+        std::function<void(std::shared_ptr<const tls::challenge_table>)> publish);
 
     std::shared_ptr<const tls::cert_table> table() const { return table_; }
 
@@ -52,7 +64,7 @@ public:
     std::int64_t next_due() const;
 
     // Shutting down: certificate work in flight (ACME orders) ends at its next step.
-    void stop() noexcept { stopping_ = true; }
+    void stop() noexcept;
 
     // The internal CA's root certificate path, if the CA is in use.
     std::string root_path() const { return ca_ ? ca_->root_path() : std::string(); }
@@ -60,8 +72,9 @@ public:
 private:
     struct managed {
         std::vector<std::string> names; // hosts it serves
-        bool internal = false;
+        bool internal = false;          // from the internal CA (for an ACME site: a stand-in)
         tls::certificate cert;
+        std::shared_ptr<detail::acme_slot> acme; // "issuer": "acme": the order's state
     };
 
     // The certificate for one site: a manual one loaded and checked, or an internal one.
@@ -71,6 +84,9 @@ private:
     bool issue_internal(managed& m, std::int64_t now, std::string& error);
     bool load_stored(managed& m, std::int64_t now);
     bool rebuild(std::string& error);
+    result<managed> make_acme(const site_spec& s, std::int64_t now, std::string& error);
+    // Starts due ACME orders and takes finished ones; true when a certificate changed.
+    bool run_acme(std::vector<managed>& certs, std::int64_t now);
 
     std::vector<managed> certs_;
     std::optional<certs::internal_ca> ca_;
@@ -82,6 +98,8 @@ private:
     bool stopping_ = false;
     std::int64_t retry_at_ = 0; // set after a failure: when maintain() tries again
     std::uint64_t generation_ = 0;
+    std::shared_ptr<detail::acme_env> acme_env_; // created with the first ACME site
+    std::function<void(std::shared_ptr<const tls::challenge_table>)> publish_challenges_;
 };
 
 // The names an internal certificate covers for a site with these hosts (the local names when

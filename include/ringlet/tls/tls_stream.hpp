@@ -24,8 +24,14 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace ringlet::tls {
+
+struct session_deleter {
+    void operator()(WOLFSSL_SESSION* s) const noexcept { wolfSSL_SESSION_free(s); }
+};
+using session_ptr = std::unique_ptr<WOLFSSL_SESSION, session_deleter>;
 
 class tls_stream {
 public:
@@ -54,6 +60,27 @@ public:
     const char* version() const noexcept;
     bool resumed() const noexcept;
 
+    // --- client side (contexts from client_context.hpp) ------------------------------------
+    // Runs the client handshake on a new WOLFSSL from `client_ctx`. `server_name` is sent as
+    // SNI and, unless the context is insecure, must match the certificate; an IP literal
+    // ("127.0.0.1", "::1" or "[::1]") sends no SNI and must match an iPAddress subjectAltName
+    // (wolfSSL in this build cannot check those, so this stream does). A verifying context needs
+    // a name. `resume`: a session from get_session() of an earlier connection to the same
+    // server, or null; resumed() tells whether the server took it. Fails with timed_out past
+    // `deadline`, connection_reset when the server hangs up, invalid_argument for a missing
+    // name, or protocol_error: then tls_error() has wolfSSL's code and error_description() says
+    // what went wrong ("certificate verify failed (...)").
+    rt::task<result<void>> async_connect(WOLFSSL_CTX* client_ctx, std::string_view server_name,
+                                         std::int64_t deadline, WOLFSSL_SESSION* resume = nullptr);
+    // The session to resume with later, or null. Under TLS 1.3 the server's ticket arrives after
+    // the handshake and is processed by a read: take the session after reading a response.
+    session_ptr get_session() const;
+    // The protocol the server selected by ALPN, or empty.
+    std::string_view alpn_selected() const noexcept;
+    // wolfSSL's error code for the last failed handshake (0 if none).
+    int tls_error() const noexcept { return tls_error_; }
+    std::string error_description() const;
+
     // wolfSSL I/O callbacks (installed on every server context); `ctx` is the tls_stream.
     static int io_recv(WOLFSSL* ssl, char* buf, int sz, void* ctx);
     static int io_send(WOLFSSL* ssl, char* buf, int sz, void* ctx);
@@ -69,6 +96,7 @@ private:
     bool peer_eof_ = false;
     bool shut_ = false;
     std::string out_;
+    int tls_error_ = 0; // client handshake failures
 };
 
 } // namespace ringlet::tls

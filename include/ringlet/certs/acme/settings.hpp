@@ -2,18 +2,14 @@
 // file's "acme" object (top level, overridden key by key in a site's "tls": {"acme": {...}}).
 #pragma once
 
+#include "ringlet/certs/acme/messages.hpp" // challenge_type
+
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ringlet::certs::acme {
-
-enum class challenge_type { http_01, tls_alpn_01 };
-
-constexpr std::string_view to_string(challenge_type t) noexcept {
-    return t == challenge_type::http_01 ? "http-01" : "tls-alpn-01";
-}
 
 // External account binding (RFC 8555 7.3.4), for CAs that require an existing customer account.
 struct eab_settings {

@@ -1,0 +1,108 @@
+// client: the RFC 8555 protocol flow against one CA, driven as coroutines on the control thread's
+// reactor (its HTTPS requests go through http::fetch; nothing here blocks the thread).
+//
+//   open():   the directory, then the account: newAccount with the stored key (a CA answers an
+//             already registered key with that account, so "find or create" is one request),
+//             the contact e-mail, agreement to the terms, and the external account binding when
+//             configured (or an error naming it when the CA requires one and none is set).
+//   order():  newOrder for the names; each authorization that is not valid yet gets the asked
+//             challenge type presented through the responder (already-valid ones are reused),
+//             the challenge is triggered, the authorization polled; then finalize with the CSR,
+//             poll the order, download the chain and, when `preferred_chain` names an issuer,
+//             the Link rel="alternate" chains too, keeping the first whose top certificate was
+//             issued by that name.
+//
+// Requests: a nonce pool of one (each response's Replay-Nonce feeds the next request; newNonce
+// when empty); a badNonce error is retried with the nonce from the error response. Polls honour
+// Retry-After (bounded to 1..10 s a wait) within a total budget per order. Errors are values:
+// `error` is one line for the log, with the problem document's type, detail and subproblems.
+// `challenge_failed` tells the caller that the CA rejected the validation itself (so another
+// challenge type may do better), as opposed to a network or protocol failure.
+#pragma once
+
+#include "ringlet/base/result.hpp"
+#include "ringlet/certs/acme/jws.hpp"
+#include "ringlet/certs/acme/messages.hpp"
+#include "ringlet/certs/acme/settings.hpp"
+#include "ringlet/http/client.hpp"
+#include "ringlet/runtime/task.hpp"
+#include "ringlet/tls/wolfssl.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringlet::certs::acme {
+
+// Makes challenge answers visible to the CA (the server publishes them to its reactors) and
+// takes them back.
+class challenge_responder {
+public:
+    virtual ~challenge_responder() = default;
+    virtual result<void> present(challenge_type type, const identifier& id, std::string_view token,
+                                 std::string_view key_authorization, std::string& error) = 0;
+    virtual void withdraw(challenge_type type, const identifier& id, std::string_view token) = 0;
+};
+
+struct client_options {
+    std::string directory_url;
+    WOLFSSL_CTX* tls = nullptr; // client context for https:// (trust roots); null: http only
+    http::client_limits limits;
+    std::int64_t poll_budget_ns = 180'000'000'000; // per order: authorizations, then the order
+    int bad_nonce_retries = 10;
+};
+
+struct order_result {
+    std::string chain_pem; // leaf first
+    std::string order_url;
+    std::string certificate_url;
+};
+
+class client {
+public:
+    explicit client(client_options o) : o_(std::move(o)) {}
+
+    rt::task<result<void>> open(const account_key& key, std::string_view email,
+                                const std::optional<eab_settings>& eab, std::string& error);
+    const std::string& account_url() const noexcept { return account_url_; }
+    const acme::directory& directory() const noexcept { return dir_; }
+
+    rt::task<result<order_result>> order(const std::vector<std::string>& names, challenge_type type,
+                                         std::string_view csr_der, std::string_view preferred_chain,
+                                         challenge_responder& responder, std::string& error,
+                                         bool& challenge_failed);
+
+    // Requests sent (for tests and logs).
+    std::size_t requests() const noexcept { return requests_; }
+
+private:
+    rt::task<result<http::client_response>> get(std::string_view url, std::string& error);
+    // A JWS-signed POST; `payload` empty = POST-as-GET; `use_jwk` for newAccount.
+    rt::task<result<http::client_response>> post(std::string_view what, std::string_view url,
+                                                 std::string_view payload, bool use_jwk,
+                                                 std::string& error);
+    rt::task<result<void>> fresh_nonce(std::string& error);
+    rt::task<result<authorization>> poll_authorization(const std::string& url,
+                                                       std::int64_t deadline, std::string& error);
+    rt::task<result<acme::order>> poll_order(const std::string& url, std::int64_t deadline,
+                                             std::string& error);
+    rt::task<result<std::string>> download(const std::string& url, std::string_view preferred_chain,
+                                           std::string& error);
+
+    client_options o_;
+    acme::directory dir_;
+    const account_key* key_ = nullptr;
+    std::string account_url_;
+    std::string nonce_;
+    std::size_t requests_ = 0;
+};
+
+// The common name of the issuer of the last certificate of a PEM chain ("" if unreadable).
+std::string top_issuer_name(std::string_view chain_pem);
+// How long to wait before polling again: Retry-After when given (1..10 s), else 1 s at first and
+// growing to 5 s.
+std::int64_t poll_delay_ns(std::optional<std::int64_t> retry_after_s, int attempt) noexcept;
+
+} // namespace ringlet::certs::acme

@@ -1,0 +1,118 @@
+#include "ringlet/net/connect.hpp"
+
+#include "ringlet/runtime/ops.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <memory>
+
+namespace ringlet::net {
+
+namespace {
+
+endpoint from_sockaddr(const sockaddr* sa, socklen_t len) {
+    endpoint e;
+    std::memcpy(&e.addr, sa, std::min<std::size_t>(len, sizeof e.addr));
+    e.len = len;
+    return e;
+}
+
+bool same(const endpoint& a, const endpoint& b) {
+    return a.len == b.len && std::memcmp(&a.addr, &b.addr, a.len) == 0;
+}
+
+// An IPv4 or IPv6 literal (IPv6 optionally in brackets), or nothing.
+bool numeric(std::string_view host, std::uint16_t port, endpoint& out) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    std::string h(host);
+    sockaddr_in a4{};
+    if (inet_pton(AF_INET, h.c_str(), &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons(port);
+        out = from_sockaddr(reinterpret_cast<sockaddr*>(&a4), sizeof a4);
+        return true;
+    }
+    sockaddr_in6 a6{};
+    if (inet_pton(AF_INET6, h.c_str(), &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons(port);
+        out = from_sockaddr(reinterpret_cast<sockaddr*>(&a6), sizeof a6);
+        return true;
+    }
+    return false;
+}
+
+struct addrinfo_deleter {
+    void operator()(addrinfo* a) const noexcept { freeaddrinfo(a); }
+};
+
+} // namespace
+
+result<std::vector<endpoint>> resolve(std::string_view host, std::uint16_t port,
+                                      std::string& error) {
+    std::vector<endpoint> out;
+    if (host.empty() || host.find('\0') != std::string_view::npos) {
+        error = "resolve: empty or invalid host name";
+        return fail_errno(EINVAL);
+    }
+    endpoint e;
+    if (numeric(host, port, e)) {
+        out.push_back(e);
+        return out;
+    }
+    std::string h(host);
+    for (char& c : h) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (h == "localhost" || h == "localhost.") {
+        numeric("127.0.0.1", port, e);
+        out.push_back(e);
+        numeric("::1", port, e);
+        out.push_back(e);
+        return out;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    addrinfo* raw = nullptr;
+    std::string service = std::to_string(port);
+    int rc = getaddrinfo(h.c_str(), service.c_str(), &hints, &raw);
+    std::unique_ptr<addrinfo, addrinfo_deleter> list(raw);
+    if (rc != 0) {
+        error = "resolve " + std::string(host) + ": " +
+                (rc == EAI_SYSTEM ? std::strerror(errno) : gai_strerror(rc));
+        return fail_errno(EHOSTUNREACH);
+    }
+    for (addrinfo* a = list.get(); a; a = a->ai_next) {
+        if (a->ai_family != AF_INET && a->ai_family != AF_INET6) continue;
+        endpoint found = from_sockaddr(a->ai_addr, a->ai_addrlen);
+        bool dup = false;
+        for (const endpoint& o : out) dup = dup || same(o, found);
+        if (!dup) out.push_back(found);
+    }
+    if (out.empty()) {
+        error = "resolve " + std::string(host) + ": no IPv4 or IPv6 address";
+        return fail_errno(EHOSTUNREACH);
+    }
+    return out;
+}
+
+rt::task<result<unique_fd>> async_connect(const endpoint& to, std::int64_t timeout_ns) {
+    unique_fd fd(::socket(to.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) co_return fail_errno(errno);
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    endpoint target = to; // in the frame until the connect completes
+    auto r = co_await rt::async_connect(fd.get(), reinterpret_cast<const sockaddr*>(&target.addr),
+                                        target.len, timeout_ns);
+    if (!r) co_return unexpected{r.error()};
+    co_return std::move(fd);
+}
+
+} // namespace ringlet::net

@@ -1,0 +1,294 @@
+#include "server/acme_jobs.hpp"
+
+#include "ringlet/base/json_writer.hpp"
+#include "ringlet/base/log.hpp"
+#include "ringlet/certs/acme/challenge_cert.hpp"
+#include "ringlet/certs/acme/csr.hpp"
+#include "ringlet/certs/internal_ca.hpp"
+#include "ringlet/certs/keys.hpp"
+#include "ringlet/certs/policy.hpp"
+#include "ringlet/certs/storage_lock.hpp"
+#include "ringlet/runtime/ops.hpp"
+#include "ringlet/tls/client_context.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <random>
+
+namespace ringlet::server::detail {
+
+using certs::acme::challenge_type;
+
+namespace {
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(::time(nullptr));
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+    return s;
+}
+
+// Checks `stop` between steps: a job ends early on shutdown or when its site is gone.
+bool abandoned(const acme_slot& slot, const acme_env& env) {
+    return slot.cancelled || env.stopping;
+}
+
+rt::task<bool> pause(const acme_slot& slot, const acme_env& env, std::int64_t seconds) {
+    for (std::int64_t i = 0; i < seconds * 4; ++i) {
+        if (abandoned(slot, env)) co_return false;
+        co_await rt::sleep_for(250'000'000);
+    }
+    co_return !abandoned(slot, env);
+}
+
+// The account key for this CA and contact: loaded, or created and stored (under a lock, so two
+// processes sharing the storage register one account, not two).
+rt::task<result<certs::acme::account_key>> account_key_for(const certs::storage& st,
+                                                           const acme_slot& slot,
+                                                           const acme_env& env,
+                                                           std::string& error) {
+    std::string account =
+        certs::safe_key(slot.settings.email.empty() ? "default" : slot.settings.email);
+    std::string rel = certs::account_path(slot.issuer_key, account) + "/key.pem";
+    for (int attempt = 0; attempt < 120; ++attempt) {
+        auto pem = st.load_file(rel, error);
+        if (pem) co_return certs::acme::account_key::from_pem(*pem, error);
+        if (pem.error() != std::errc::no_such_file_or_directory) co_return unexpected{pem.error()};
+        auto lock = certs::try_acquire(st, "account_" + slot.issuer_key + "_" + account, unix_now(),
+                                       120, error);
+        if (!lock) co_return unexpected{lock.error()};
+        if (!lock->acquired()) {
+            if (!co_await pause(slot, env, 1)) break;
+            continue;
+        }
+        if (auto again = st.load_file(rel, error)) {
+            co_return certs::acme::account_key::from_pem(*again, error);
+        }
+        auto key = certs::acme::account_key::generate(error);
+        if (!key) co_return unexpected{key.error()};
+        auto text = key->to_pem(error);
+        if (!text) co_return unexpected{text.error()};
+        auto stored = st.store_file(rel, *text, 0600, error);
+        if (!stored) co_return unexpected{stored.error()};
+        RINGLET_LOG(info) << "acme: created an account key in " << st.path(rel);
+        co_return std::move(*key);
+    }
+    error = "stopped while waiting for the account lock";
+    co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
+}
+
+std::string meta_json(const acme_slot& slot, const certs::acme::order_result& o,
+                      const tls::certificate& c) {
+    std::string names = "[";
+    for (const auto& n : slot.names) {
+        if (names.size() > 1) names += ",";
+        append_json_string(names, n);
+    }
+    json_object m;
+    m.add_raw("names", names + "]")
+        .add("directory", slot.settings.directory)
+        .add("order", o.order_url)
+        .add("certificate", o.certificate_url)
+        .add_number("not_before", c.not_before)
+        .add_number("not_after", c.not_after);
+    return m.str();
+}
+
+// The challenge types to try, in order: the one that last worked with this CA first.
+std::vector<challenge_type> attempt_order(const acme_slot& slot, const acme_env& env) {
+    std::vector<challenge_type> order = slot.settings.challenges;
+    auto it = env.preferred.find(slot.issuer_key);
+    if (it != env.preferred.end()) {
+        auto pos = std::find(order.begin(), order.end(), it->second);
+        if (pos != order.end()) std::rotate(order.begin(), pos, pos + 1);
+    }
+    return order;
+}
+
+// One complete attempt: returns the certificate or an error message.
+rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::string& error) {
+    const certs::storage& st = *env.storage;
+    // Another process may be ordering this very certificate: wait for it, then use its result.
+    std::string lock_name = "issue_cert_" + slot.issuer_key + "_" + slot.name_key;
+    std::optional<certs::storage_lock> lock;
+    bool waited = false;
+    while (!lock) {
+        auto a = certs::try_acquire(st, lock_name, unix_now(), 600, error);
+        if (!a) co_return unexpected{a.error()};
+        if (a->acquired()) {
+            lock = std::move(a->lock);
+            break;
+        }
+        if (!waited) {
+            RINGLET_LOG(info) << "acme: another ringlet (pid " << a->holder.pid << " on "
+                              << a->holder.host << ") is ordering the certificate for "
+                              << joined(slot.names) << "; waiting for it";
+            waited = true;
+        }
+        if (!co_await pause(slot, env, 2)) {
+            error = "stopped";
+            co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
+        }
+    }
+    if (auto stored = load_acme_certificate(st, slot, unix_now());
+        stored && !certs::renewal_due(stored->not_before, stored->not_after, unix_now())) {
+        RINGLET_LOG(info) << "acme: the certificate for " << joined(slot.names)
+                          << " was renewed by another process; loaded it from storage";
+        co_return std::move(*stored);
+    }
+
+    tls::client_options copts;
+    copts.ca_file = slot.settings.trusted_roots;
+    auto ctx = tls::make_client_context(copts, error);
+    if (!ctx) co_return unexpected{ctx.error()};
+    auto key = co_await account_key_for(st, slot, env, error);
+    if (!key) co_return unexpected{key.error()};
+    certs::acme::client_options o;
+    o.directory_url = slot.settings.directory;
+    o.tls = ctx->get();
+    certs::acme::client client(o);
+    auto opened = co_await client.open(*key, slot.settings.email, slot.settings.eab, error);
+    if (!opened) co_return unexpected{opened.error()};
+    if (abandoned(slot, env)) {
+        error = "stopped";
+        co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
+    }
+
+    std::string last_error = "no challenge type is enabled";
+    for (challenge_type type : attempt_order(slot, env)) {
+        auto rng = certs::new_rng(error);
+        if (!rng) co_return unexpected{rng.error()};
+        auto cert_key = certs::p256_key::generate(**rng, error);
+        if (!cert_key) co_return unexpected{cert_key.error()};
+        auto csr = certs::acme::make_csr_der(slot.names, *cert_key, **rng, error);
+        if (!csr) co_return unexpected{csr.error()};
+        bool challenge_failed = false;
+        RINGLET_LOG(info) << "acme: ordering a certificate for " << joined(slot.names) << " from "
+                          << slot.settings.directory << " (" << to_string(type) << ")";
+        auto got = co_await client.order(slot.names, type, *csr, slot.settings.preferred_chain,
+                                         *env.board, error, challenge_failed);
+        if (!got) {
+            last_error = error;
+            if (challenge_failed && !abandoned(slot, env)) {
+                RINGLET_LOG(warn) << "acme: " << error << "; trying the next challenge type";
+                continue;
+            }
+            co_return unexpected{got.error()};
+        }
+        auto key_pem = cert_key->to_pem(error);
+        if (!key_pem) co_return unexpected{key_pem.error()};
+        auto cert =
+            tls::parse_certificate(got->chain_pem, *key_pem, unix_now(),
+                                   "certificate from " + slot.settings.directory, "its key", error);
+        if (!cert) co_return unexpected{cert.error()};
+        auto missing = tls::uncovered_hosts(*cert, slot.names);
+        if (!missing.empty()) {
+            error = "the CA's certificate does not cover " + joined(missing);
+            co_return unexpected{std::make_error_code(std::errc::protocol_error)};
+        }
+        certs::cert_bundle b{got->chain_pem, *key_pem, meta_json(slot, *got, *cert)};
+        if (auto stored = st.store_bundle(slot.issuer_key, slot.name_key, b, error); !stored) {
+            RINGLET_LOG(error) << "acme: cannot store the new certificate for "
+                               << joined(slot.names) << " (serving it anyway): " << error;
+        }
+        env.preferred[slot.issuer_key] = type;
+        co_return std::move(*cert);
+    }
+    error = last_error;
+    co_return unexpected{std::make_error_code(std::errc::protocol_error)};
+}
+
+} // namespace
+
+result<void> challenge_board::present(challenge_type type, const certs::acme::identifier& id,
+                                      std::string_view token, std::string_view key_authorization,
+                                      std::string& error) {
+    if (type == challenge_type::http_01) {
+        http_.push_back({id.value, std::string(token), std::string(key_authorization)});
+    } else if (type == challenge_type::tls_alpn_01) {
+        auto c =
+            certs::acme::make_tls_alpn_certificate(id.value, key_authorization, unix_now(), error);
+        if (!c) return unexpected{c.error()};
+        alpn_.push_back({id.value, std::move(c->cert_pem), std::move(c->key_pem)});
+    } else {
+        error = "ringlet cannot answer the " + std::string(to_string(type)) + " challenge";
+        return fail_errno(ENOTSUP);
+    }
+    return publish(error);
+}
+
+void challenge_board::withdraw(challenge_type type, const certs::acme::identifier& id,
+                               std::string_view token) {
+    if (type == challenge_type::http_01) {
+        std::erase_if(http_, [&](const tls::http_challenge& c) {
+            return c.token == token && c.host == id.value;
+        });
+    } else {
+        auto it = std::find_if(alpn_.begin(), alpn_.end(),
+                               [&](const tls::alpn_challenge& c) { return c.host == id.value; });
+        if (it != alpn_.end()) alpn_.erase(it);
+    }
+    std::string error;
+    if (!publish(error)) {
+        RINGLET_LOG(warn) << "acme: withdrawing a challenge: " << error;
+    }
+}
+
+result<void> challenge_board::publish(std::string& error) {
+    auto t = tls::challenge_table::build(http_, alpn_, reactors_, unix_now(), error);
+    if (!t) return unexpected{t.error()};
+    publish_(std::move(*t));
+    return {};
+}
+
+std::optional<tls::certificate> load_acme_certificate(const certs::storage& st,
+                                                      const acme_slot& slot, std::int64_t now) {
+    std::string error;
+    auto b = st.load_bundle(slot.issuer_key, slot.name_key, error);
+    if (!b) {
+        if (b.error() != std::errc::no_such_file_or_directory) {
+            RINGLET_LOG(warn) << "acme: stored certificate for " << joined(slot.names) << ": "
+                              << error;
+        }
+        return std::nullopt;
+    }
+    std::string dir = st.path(certs::certificate_path(slot.issuer_key, slot.name_key));
+    auto cert = tls::parse_certificate(b->cert_pem, b->key_pem, now, dir + "/cert.pem",
+                                       dir + "/key.pem", error);
+    if (!cert) {
+        RINGLET_LOG(warn) << "acme: stored certificate not usable: " << error;
+        return std::nullopt;
+    }
+    if (!tls::uncovered_hosts(*cert, slot.names).empty()) return std::nullopt;
+    return std::move(*cert);
+}
+
+rt::task<void> run_acme_job(std::shared_ptr<acme_slot> slot, std::shared_ptr<acme_env> env) {
+    slot->running = true;
+    std::string error;
+    auto cert = co_await obtain(*slot, *env, error);
+    slot->running = false;
+    if (abandoned(*slot, *env)) co_return;
+    if (cert) {
+        slot->failures = 0;
+        slot->last_error.clear();
+        slot->next_attempt = 0;
+        slot->issued = std::move(*cert);
+        RINGLET_LOG(info) << "acme: obtained the certificate for " << joined(slot->names);
+        co_return;
+    }
+    ++slot->failures;
+    static thread_local std::mt19937_64 jitter{std::random_device{}()};
+    std::int64_t delay =
+        certs::retry_delay(slot->failures, std::uniform_real_distribution<>(0, 1)(jitter));
+    slot->next_attempt = unix_now() + delay;
+    slot->last_error = error;
+    RINGLET_LOG(error) << "acme: could not obtain a certificate for " << joined(slot->names)
+                       << " (attempt " << slot->failures << ", next in " << delay
+                       << " s): " << error;
+}
+
+} // namespace ringlet::server::detail
