@@ -1,5 +1,7 @@
 #include "ringlet/certs/der.hpp"
 
+#include "ringlet/base/civil.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -158,40 +160,23 @@ result<bytes> general_names(std::span<const std::string> names, std::string& fir
 
 namespace {
 
-// Proleptic Gregorian calendar <-> days since 1970-01-01 (H. Hinnant's algorithms); no time zone
-// database or locale involved.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 struct civil_time {
     std::int64_t year;
     unsigned month, day, hour, minute, second;
 };
 
 civil_time civil_from_unix(std::int64_t t) {
-    std::int64_t z = t / 86400;
-    std::int64_t secs = t % 86400;
-    if (secs < 0) {
-        secs += 86400;
-        --z;
-    }
-    z += 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-    const auto s = static_cast<unsigned>(secs);
-    return {y, m, d, s / 3600, s / 60 % 60, s % 60};
+    civil::date_time c = civil::from_unix(t);
+    return {c.d.year,
+            static_cast<unsigned>(c.d.month),
+            static_cast<unsigned>(c.d.day),
+            static_cast<unsigned>(c.hour),
+            static_cast<unsigned>(c.minute),
+            static_cast<unsigned>(c.second)};
+}
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+    return civil::days_from_civil(y, static_cast<int>(m), static_cast<int>(d));
 }
 
 bool parse_digits(byte_view s, std::size_t at, std::size_t n, unsigned& out) {

@@ -1,5 +1,6 @@
 #include "ringlet/http/date.hpp"
 
+#include "ringlet/base/civil.hpp"
 #include "ringlet/http/syntax.hpp"
 
 #include <algorithm>
@@ -14,64 +15,12 @@ constexpr std::string_view long_day_names[7] = {"Sunday",   "Monday", "Tuesday",
 constexpr std::string_view month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-constexpr std::int64_t seconds_per_day = 86400;
-
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-    std::int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-// Calendar arithmetic on a year that starts in March: the leap day then falls at the very end of
-// the year, so the day-of-year of every month start is the same linear formula
-// (153 * month + 2) / 5 in every year, and 400-year eras repeat exactly (146097 days).
-constexpr std::int64_t days_per_era = 146097;
-constexpr std::int64_t epoch_shift = 719468; // days from 0000-03-01 to 1970-01-01
-
-constexpr std::int64_t days_from_civil(std::int64_t year, int month, int day) {
-    const std::int64_t y = month <= 2 ? year - 1 : year;
-    const std::int64_t era = floor_div(y, 400);
-    const std::int64_t year_of_era = y - era * 400;                         // 0..399
-    const int march_month = month > 2 ? month - 3 : month + 9;              // Mar = 0 .. Feb = 11
-    const std::int64_t day_of_year = (153 * march_month + 2) / 5 + day - 1; // 0..365
-    const std::int64_t day_of_era =
-        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * days_per_era + day_of_era - epoch_shift;
-}
-
-struct civil_date {
-    std::int64_t year;
-    int month; // 1..12
-    int day;   // 1..31
-};
-
-constexpr civil_date civil_from_days(std::int64_t days) {
-    const std::int64_t shifted = days + epoch_shift;
-    const std::int64_t era = floor_div(shifted, days_per_era);
-    const std::int64_t day_of_era = shifted - era * days_per_era; // 0..146096
-    // Remove the leap days accumulated so far (one per 4 years, less the centuries, plus the
-    // era's last day) so that a plain division by 365 yields the year of the era.
-    const std::int64_t year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    const std::int64_t day_of_year =
-        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    const int march_month = static_cast<int>((5 * day_of_year + 2) / 153);
-    const int day = static_cast<int>(day_of_year - (153 * march_month + 2) / 5 + 1);
-    const int month = march_month < 10 ? march_month + 3 : march_month - 9;
-    return {era * 400 + year_of_era + (month <= 2 ? 1 : 0), month, day};
-}
-
-static_assert(days_from_civil(1970, 1, 1) == 0);
-static_assert(days_from_civil(2000, 3, 1) == 11017);
-static_assert(civil_from_days(11016).month == 2 && civil_from_days(11016).day == 29);
-
-constexpr bool is_leap_year(std::int64_t y) {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-constexpr int days_in_month(std::int64_t year, int month) {
-    constexpr int lengths[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && is_leap_year(year) ? 29 : lengths[month - 1];
-}
+using civil::civil_from_days;
+using civil::days_from_civil;
+using civil::days_in_month;
+using civil::floor_div;
+using civil::seconds_per_day;
+using civil_date = civil::date;
 
 // The representable range of a four-digit year.
 constexpr std::int64_t min_formattable = days_from_civil(0, 1, 1) * seconds_per_day;

@@ -2,21 +2,16 @@
 
 #include "server/acme_jobs.hpp"
 
+#include "ringlet/base/json_writer.hpp"
 #include "ringlet/base/log.hpp"
 #include "ringlet/http/date.hpp"
 #include "ringlet/runtime/reactor.hpp"
 
-#include "ringlet/base/unique_fd.hpp"
-
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace ringlet::server {
 
@@ -127,63 +122,33 @@ certificate_manager::reconfigure(const std::vector<site_spec>& sites, std::int64
     return table_;
 }
 
-namespace {
+// Internal leaves are kept like every other certificate (certs/storage bundles, issuer
+// "internal"), so a restart serves the same certificate instead of issuing a new one.
+constexpr std::string_view internal_issuer = "internal";
 
-// <storage>/certificates/internal/<first name>/: where an internal leaf is kept, so a restart
-// serves the same certificate instead of issuing a new one.
-std::string leaf_dir(const std::string& storage, const std::vector<std::string>& names) {
-    std::string key = names.front();
-    for (char& c : key) {
-        if (c == '*') c = '_';
-        if (c == ':' || c == '/') c = '-';
+certs::storage* certificate_manager::store(std::string& error) {
+    if (!store_) {
+        auto st = certs::storage::open(storage_, error);
+        if (!st) return nullptr;
+        store_.emplace(std::move(*st));
     }
-    return storage + "/certificates/internal/" + key;
+    return &*store_;
 }
-
-std::string joined(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out.append(n).push_back('\n');
-    return out;
-}
-
-bool read_text(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return true;
-}
-
-// Temp file, fsync, rename, fsync of the folder: a crash leaves the old file or the new one.
-bool write_atomically(const std::string& dir, const std::string& name, std::string_view data,
-                      mode_t mode) {
-    std::string tmp = dir + "/." + name + ".tmp", path = dir + "/" + name;
-    unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-    if (!fd || !write_all(fd.get(), data) || ::fsync(fd.get()) != 0) return false;
-    fd.reset();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return false;
-    unique_fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return d && ::fsync(d.get()) == 0;
-}
-
-// The folders above a stored key are private (0700), like the CA's.
-bool make_private_dirs(const std::string& storage, const std::string& dir) {
-    for (const std::string& p :
-         {storage, storage + "/certificates", storage + "/certificates/internal", dir}) {
-        if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) return false;
-    }
-    return true;
-}
-
-} // namespace
 
 bool certificate_manager::load_stored(managed& m, std::int64_t now) {
-    std::string dir = leaf_dir(storage_, m.names), chain, key, names, error;
-    if (!read_text(dir + "/names", names) || names != joined(m.names)) return false;
-    if (!read_text(dir + "/cert.pem", chain) || !read_text(dir + "/key.pem", key)) return false;
-    auto cert = tls::parse_certificate(chain, key, now, dir + "/cert.pem", dir + "/key.pem", error);
-    if (!cert || certs::renewal_due(cert->not_before, cert->not_after, now)) return false;
+    std::string error;
+    certs::storage* st = store(error);
+    if (!st) return false;
+    std::string key = certs::name_key(m.names);
+    auto b = st->load_bundle(internal_issuer, key, error);
+    if (!b) return false;
+    std::string dir = st->path(certs::certificate_path(internal_issuer, key));
+    auto cert = tls::parse_certificate(b->cert_pem, b->key_pem, now, dir + "/cert.pem",
+                                       dir + "/key.pem", error);
+    if (!cert || certs::renewal_due(cert->not_before, cert->not_after, now) ||
+        !tls::uncovered_hosts(*cert, m.names).empty()) {
+        return false;
+    }
     m.cert = std::move(*cert);
     RINGLET_LOG(info) << "internal certificate for " << m.names.front() << " loaded from " << dir;
     return true;
@@ -196,15 +161,19 @@ bool certificate_manager::issue_internal(managed& m, std::int64_t now, std::stri
                                        "internal CA key", error);
     if (!cert) return false;
     m.cert = std::move(*cert);
-    std::string dir = leaf_dir(storage_, m.names);
-    // The key before the certificate and the names last: a partial write is never loaded.
-    bool stored = make_private_dirs(storage_, dir) &&
-                  write_atomically(dir, "key.pem", issued->key_pem, 0600) &&
-                  write_atomically(dir, "cert.pem", issued->chain_pem, 0644) &&
-                  write_atomically(dir, "names", joined(m.names), 0644);
-    if (!stored) {
-        RINGLET_LOG(warn) << "cannot store the internal certificate in " << dir << ": "
-                          << std::strerror(errno) << " (it is served anyway)";
+    std::string names = "[";
+    for (const auto& n : m.names) {
+        if (names.size() > 1) names += ",";
+        append_json_string(names, n);
+    }
+    json_object meta;
+    meta.add_raw("names", names + "]").add_number("not_after", m.cert.not_after);
+    std::string store_error;
+    certs::storage* st = store(store_error);
+    if (!st || !st->store_bundle(internal_issuer, certs::name_key(m.names),
+                                 {issued->chain_pem, issued->key_pem, meta.str()}, store_error)) {
+        RINGLET_LOG(warn) << "cannot store the internal certificate for " << m.names.front() << ": "
+                          << store_error << " (it is served anyway)";
     }
     char until[http::http_date_size];
     http::format_http_date(m.cert.not_after, until);
@@ -303,10 +272,10 @@ void certificate_manager::set_challenge_publisher(
 result<certificate_manager::managed>
 certificate_manager::make_acme(const site_spec& s, std::int64_t now, std::string& error) {
     if (!acme_env_) {
-        auto st = certs::storage::open(storage_, error);
-        if (!st) return unexpected{st.error()};
+        certs::storage* st = store(error);
+        if (!st) return fail_errno(EIO);
         acme_env_ = std::make_shared<detail::acme_env>();
-        acme_env_->storage.emplace(std::move(*st));
+        acme_env_->storage.emplace(*st);
         if (publish_challenges_) {
             acme_env_->board =
                 std::make_shared<detail::challenge_board>(reactors_, publish_challenges_);

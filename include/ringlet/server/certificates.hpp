@@ -14,6 +14,7 @@
 
 #include "ringlet/base/result.hpp"
 #include "ringlet/certs/internal_ca.hpp"
+#include "ringlet/certs/storage.hpp"
 #include "ringlet/server/site.hpp"
 #include "ringlet/tls/cert_table.hpp"
 #include "ringlet/tls/challenge_table.hpp"
@@ -84,6 +85,7 @@ private:
     bool issue_internal(managed& m, std::int64_t now, std::string& error);
     bool load_stored(managed& m, std::int64_t now);
     bool rebuild(std::string& error);
+    certs::storage* store(std::string& error); // opened on first use
     result<managed> make_acme(const site_spec& s, std::int64_t now, std::string& error);
     // Starts due ACME orders and takes finished ones; true when a certificate changed.
     bool run_acme(std::vector<managed>& certs, std::int64_t now);
@@ -91,6 +93,7 @@ private:
     std::vector<managed> certs_;
     std::optional<certs::internal_ca> ca_;
     std::string storage_;
+    std::optional<certs::storage> store_;
     std::shared_ptr<const tls::ticket_keys> keys_;
     std::shared_ptr<const tls::cert_table> table_;
     unsigned reactors_ = 1;

@@ -1,5 +1,7 @@
 #include "ringlet/certs/acme/messages.hpp"
 
+#include "ringlet/base/base64.hpp"
+
 #include "ringlet/base/ascii.hpp"
 
 // Error codes only: nothing on our side may throw.
@@ -580,124 +582,8 @@ result<renewal_info> parse_renewal_info(std::string_view json, std::string& erro
     return info;
 }
 
-namespace {
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    auto yoe = static_cast<unsigned>(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-unsigned days_in_month(unsigned y, unsigned m) {
-    static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-// Reads exactly `n` digits at `at` into `out`.
-bool digits(std::string_view s, std::size_t at, std::size_t n, unsigned& out) {
-    if (at + n > s.size()) return false;
-    out = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        out = out * 10 + static_cast<unsigned>(s[i] - '0');
-    }
-    return true;
-}
-
-bool time_error(std::string& error, std::string message) {
-    error = std::move(message);
-    return false;
-}
-
-// date-time = full-date "T" partial-time time-offset (RFC 3339 section 5.6).
-bool rfc3339(std::string_view s, std::int64_t& out, std::string& error) {
-    unsigned year, month, day, hour, minute, second;
-    if (!digits(s, 0, 4, year) || s.size() < 5 || s[4] != '-' || !digits(s, 5, 2, month) ||
-        s.size() < 8 || s[7] != '-' || !digits(s, 8, 2, day)) {
-        return time_error(error, "expected a date as YYYY-MM-DD");
-    }
-    if (month < 1 || month > 12) {
-        return time_error(error, "month " + std::to_string(month) + " does not exist");
-    }
-    if (day < 1 || day > days_in_month(year, month)) {
-        return time_error(error, "day " + std::to_string(day) + " does not exist in " +
-                                     std::string(s.substr(0, 7)));
-    }
-    if (s.size() < 11 || (s[10] != 'T' && s[10] != 't')) {
-        return time_error(error, "expected 'T' between the date and the time");
-    }
-    if (!digits(s, 11, 2, hour) || s.size() < 14 || s[13] != ':' || !digits(s, 14, 2, minute) ||
-        s.size() < 17 || s[16] != ':' || !digits(s, 17, 2, second)) {
-        return time_error(error, "expected a time as hh:mm:ss");
-    }
-    if (hour > 23 || minute > 59 || second > 60) {
-        return time_error(error, "the time " + std::string(s.substr(11, 8)) + " does not exist");
-    }
-    std::size_t i = 19;
-    if (i < s.size() && s[i] == '.') {
-        std::size_t start = ++i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        if (i == start) return time_error(error, "expected digits after '.'");
-    }
-    std::int64_t offset = 0;
-    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-        ++i;
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-        unsigned oh, om;
-        if (!digits(s, i + 1, 2, oh) || i + 3 >= s.size() || s[i + 3] != ':' ||
-            !digits(s, i + 4, 2, om) || oh > 23 || om > 59) {
-            return time_error(error, "expected an offset as +hh:mm or -hh:mm");
-        }
-        offset = (s[i] == '-' ? -1 : 1) * static_cast<std::int64_t>(oh * 3600 + om * 60);
-        i += 6;
-    } else {
-        return time_error(error, "expected 'Z' or an offset like +02:00 after the time");
-    }
-    if (i != s.size()) return time_error(error, "unexpected text after the time zone");
-    out = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
-    return true;
-}
-
-} // namespace
-
-result<std::int64_t> parse_rfc3339(std::string_view text, std::string& error) {
-    std::int64_t t = 0;
-    if (!rfc3339(text, t, error)) return fail_errno(EBADMSG);
-    return t;
-}
-
-std::string format_rfc3339(std::int64_t t) {
-    std::int64_t days = t / 86400 - (t % 86400 < 0 ? 1 : 0);
-    auto secs = static_cast<unsigned>(t - days * 86400);
-    // civil_from_days (H. Hinnant).
-    std::int64_t z = days + 719468;
-    std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    auto doe = static_cast<unsigned>(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y),
-                  m % 100, d % 100, secs / 3600 % 100, secs / 60 % 60, secs % 60);
-    return buf;
-}
-
 bool is_base64url_token(std::string_view token) noexcept {
-    if (token.empty() || token.size() > 256) return false;
-    for (char c : token) {
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_';
-        if (!ok) return false;
-    }
-    return true;
+    return token.size() <= 256 && ringlet::is_base64url_token(token);
 }
 
 bool is_json_content_type(std::string_view ct, std::string_view expected) noexcept {
