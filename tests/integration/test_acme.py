@@ -232,6 +232,29 @@ class AccountAndChainTest(AcmeTestCase):
         self.assertFalse(verifies(ca.root))
 
 
+class LifecycleTest(AcmeTestCase):
+
+    def test_a_reload_adds_an_acme_site(self):
+        ca = self.pebble()
+        cfg = self.config(ca, [{"hosts": ["localhost"], "root": self.root}])
+        srv = self.serve(cfg)
+        self.assertNotIn("acme:", srv.log())
+        cfg["sites"].append(self.site(["new.test"]))
+        write_config(srv.config, cfg)
+        p = srv.reload()
+        self.assertEqual(p.returncode, 0, p)
+        self.wait_obtained(srv, ["new.test"])
+        self.assertTrue(self.wait_published(srv, ca, "new.test"), srv.log())
+
+    def test_stop_during_an_order_is_prompt(self):
+        ca = self.pebble(nosleep=False)  # validations wait 0..15 s: the order is in flight
+        srv = self.serve(self.config(ca, [self.site(["stop.test"])]))
+        srv.wait_for_log(r"acme: ordering a certificate for stop\.test", timeout=20)
+        started = time.monotonic()
+        self.assertEqual(srv.stop(), 0, srv.log())
+        self.assertLess(time.monotonic() - started, 8, srv.log())
+
+
 class StorageTest(AcmeTestCase):
 
     def test_restart_loads_from_storage_without_a_new_order(self):
