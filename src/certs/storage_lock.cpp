@@ -4,6 +4,7 @@
 #include "ringlet/base/unique_fd.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -129,6 +130,13 @@ bool is_stale(const lock_info& info, std::int64_t now) {
     return now >= info.expires;
 }
 
+bool holder_is_gone(const lock_info& info) {
+    // Only on this host: a pid means nothing elsewhere. A reused pid keeps the lock until it
+    // expires, the safe direction.
+    if (info.pid <= 0 || info.host != hostname()) return false;
+    return ::kill(static_cast<pid_t>(info.pid), 0) != 0 && errno == ESRCH;
+}
+
 bool unparsable_lock_is_stale(std::int64_t mtime, std::int64_t now) {
     return mtime + lock_grace <= now;
 }
@@ -173,8 +181,8 @@ result<lock_attempt> try_acquire(const storage& st, std::string_view name, std::
         auto text = detail::read_fd(fd.get(), lock.path_, ignored);
         const auto parsed = text ? parse_lock(*text) : std::nullopt;
         out.holder = parsed ? *parsed : lock_info{.expires = cur.st_mtime + lock_grace};
-        const bool stale =
-            parsed ? is_stale(*parsed, now) : unparsable_lock_is_stale(cur.st_mtime, now);
+        const bool stale = parsed ? is_stale(*parsed, now) || holder_is_gone(*parsed)
+                                  : unparsable_lock_is_stale(cur.st_mtime, now);
         if (!stale) break;
 
         const std::string id = identity(cur);

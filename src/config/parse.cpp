@@ -790,6 +790,15 @@ private:
                     "\"issuer\": \"acme\" needs the site's \"hosts\" (the names to certify)");
         }
         for (const std::string& h : spec.hosts) {
+            bool ip = h.front() == '[' || std::all_of(h.begin(), h.end(), [](char c) {
+                          return (c >= '0' && c <= '9') || c == '.';
+                      });
+            if (ip) {
+                problem(error_kind::invalid, join(path, "hosts"), offset,
+                        quoted(h) +
+                            ": ringlet does not order certificates for IP addresses yet; use "
+                            "\"cert\" and \"key\" files, or the internal CA");
+            }
             if (h.starts_with("*.")) {
                 problem(error_kind::invalid, join(path, "hosts"), offset,
                         quoted(h) +
@@ -847,6 +856,10 @@ private:
                              " can answer only the tls-alpn-01 challenge (http-01 needs the "
                              "plain listener)",
                          out);
+                    // Never attempted: a validation bound to fail counts against the CA's
+                    // failed-validation limit.
+                    std::erase(out.options.sites[i].acme->challenges,
+                               certs::acme::challenge_type::http_01);
                 }
             }
             for (std::size_t i : out.plain_sites) {

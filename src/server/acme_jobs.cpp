@@ -108,6 +108,26 @@ std::vector<challenge_type> attempt_order(const acme_slot& slot, const acme_env&
     return order;
 }
 
+// Keeps the issue lock's lease fresh while an order runs (orders can outlast one lease: polls,
+// slow CAs). Ends when `done` is set; `lock` is valid until then.
+struct lease_keeper {
+    bool done = false;
+};
+
+rt::task<void> keep_lease(certs::storage_lock* lock, std::shared_ptr<lease_keeper> k,
+                          std::int64_t lease) {
+    std::int64_t last = unix_now();
+    while (!k->done) {
+        co_await rt::sleep_for(250'000'000);
+        if (k->done || unix_now() - last < lease / 3) continue;
+        last = unix_now();
+        std::string error;
+        if (!lock->refresh(last, lease, error)) {
+            RINGLET_LOG(warn) << "acme: cannot refresh " << lock->path() << ": " << error;
+        }
+    }
+}
+
 // One complete attempt: returns the certificate or an error message.
 rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::string& error) {
     const certs::storage& st = *env.storage;
@@ -133,6 +153,15 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
             co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
         }
     }
+    // The lock is released when this frame ends; the keeper stops first (declared after).
+    constexpr std::int64_t lease = 600;
+    auto keeper = std::make_shared<lease_keeper>();
+    struct stop_keeper {
+        std::shared_ptr<lease_keeper> k;
+        ~stop_keeper() { k->done = true; }
+    } stop_on_exit{keeper};
+    rt::this_reactor().spawn(keep_lease(&*lock, keeper, lease));
+
     if (auto stored = load_acme_certificate(st, slot, unix_now());
         stored && !certs::renewal_due(stored->not_before, stored->not_after, unix_now())) {
         RINGLET_LOG(info) << "acme: the certificate for " << joined(slot.names)
@@ -149,6 +178,7 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
     certs::acme::client_options o;
     o.directory_url = slot.settings.directory;
     o.tls = ctx->get();
+    o.cancelled = [&slot, &env] { return abandoned(slot, env); };
     certs::acme::client client(o);
     auto opened = co_await client.open(*key, slot.settings.email, slot.settings.eab, error);
     if (!opened) co_return unexpected{opened.error()};
@@ -180,19 +210,24 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
         }
         auto key_pem = cert_key->to_pem(error);
         if (!key_pem) co_return unexpected{key_pem.error()};
+        // Stored before any check of ours: an issued certificate is never thrown away (a new
+        // order would count against the CA's duplicate-certificate limit).
+        certs::cert_bundle b{got->chain_pem, *key_pem, "{}"};
+        // Checked a few minutes ahead: a CA that does not backdate plus a clock a little behind
+        // would otherwise make a good certificate "not valid yet".
         auto cert =
-            tls::parse_certificate(got->chain_pem, *key_pem, unix_now(),
+            tls::parse_certificate(got->chain_pem, *key_pem, unix_now() + 300,
                                    "certificate from " + slot.settings.directory, "its key", error);
+        if (cert) b.meta_json = meta_json(slot, *got, *cert);
+        if (auto stored = st.store_bundle(slot.issuer_key, slot.name_key, b, error); !stored) {
+            RINGLET_LOG(error) << "acme: cannot store the new certificate for "
+                               << joined(slot.names) << ": " << error;
+        }
         if (!cert) co_return unexpected{cert.error()};
         auto missing = tls::uncovered_hosts(*cert, slot.names);
         if (!missing.empty()) {
             error = "the CA's certificate does not cover " + joined(missing);
             co_return unexpected{std::make_error_code(std::errc::protocol_error)};
-        }
-        certs::cert_bundle b{got->chain_pem, *key_pem, meta_json(slot, *got, *cert)};
-        if (auto stored = st.store_bundle(slot.issuer_key, slot.name_key, b, error); !stored) {
-            RINGLET_LOG(error) << "acme: cannot store the new certificate for "
-                               << joined(slot.names) << " (serving it anyway): " << error;
         }
         env.preferred[slot.issuer_key] = type;
         co_return std::move(*cert);
@@ -208,16 +243,26 @@ result<void> challenge_board::present(challenge_type type, const certs::acme::id
                                       std::string& error) {
     if (type == challenge_type::http_01) {
         http_.push_back({id.value, std::string(token), std::string(key_authorization)});
-    } else if (type == challenge_type::tls_alpn_01) {
-        auto c =
-            certs::acme::make_tls_alpn_certificate(id.value, key_authorization, unix_now(), error);
-        if (!c) return unexpected{c.error()};
-        alpn_.push_back({id.value, std::move(c->cert_pem), std::move(c->key_pem)});
-    } else {
+        if (auto p = publish(error); !p) {
+            http_.pop_back(); // never leave an entry the next publication would trip over
+            return p;
+        }
+        return {};
+    }
+    if (type != challenge_type::tls_alpn_01) {
         error = "ringlet cannot answer the " + std::string(to_string(type)) + " challenge";
         return fail_errno(ENOTSUP);
     }
-    return publish(error);
+    auto c = certs::acme::make_tls_alpn_certificate(id.value, key_authorization, unix_now(), error);
+    if (!c) return unexpected{c.error()};
+    alpn_.push_back({id.value, std::move(c->cert_pem), std::move(c->key_pem)});
+    alpn_tokens_.emplace_back(token);
+    if (auto p = publish(error); !p) {
+        alpn_.pop_back();
+        alpn_tokens_.pop_back();
+        return p;
+    }
+    return {};
 }
 
 void challenge_board::withdraw(challenge_type type, const certs::acme::identifier& id,
@@ -227,9 +272,13 @@ void challenge_board::withdraw(challenge_type type, const certs::acme::identifie
             return c.token == token && c.host == id.value;
         });
     } else {
-        auto it = std::find_if(alpn_.begin(), alpn_.end(),
-                               [&](const tls::alpn_challenge& c) { return c.host == id.value; });
-        if (it != alpn_.end()) alpn_.erase(it);
+        for (std::size_t i = 0; i < alpn_.size(); ++i) {
+            if (alpn_tokens_[i] == token && alpn_[i].host == id.value) {
+                alpn_.erase(alpn_.begin() + static_cast<std::ptrdiff_t>(i));
+                alpn_tokens_.erase(alpn_tokens_.begin() + static_cast<std::ptrdiff_t>(i));
+                break;
+            }
+        }
     }
     std::string error;
     if (!publish(error)) {

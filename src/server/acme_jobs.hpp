@@ -43,6 +43,7 @@ private:
     challenge_publisher publish_;
     std::vector<tls::http_challenge> http_;
     std::vector<tls::alpn_challenge> alpn_;
+    std::vector<std::string> alpn_tokens_; // alpn_[i] answers the challenge with this token
 };
 
 // One certificate under ACME management. Shared by the manager and the job it starts.
@@ -55,7 +56,8 @@ struct acme_slot {
     int failures = 0;
     std::int64_t next_attempt = 0; // unix seconds; 0: not scheduled
     std::string last_error;
-    std::optional<tls::certificate> issued; // set by the job, taken by the manager
+    std::int64_t expiry_logged = 0;         // when "has expired" was last logged
+    std::optional<tls::certificate> issued; // set by the job, cleared once published
 };
 
 // What every job shares.

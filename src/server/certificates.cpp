@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 namespace ringlet::server {
 
@@ -230,16 +231,25 @@ std::shared_ptr<const tls::cert_table> certificate_manager::maintain(std::int64_
         retry_at_ = now + retry_pause;
         return nullptr;
     }
+    for (const managed& m : certs_) {
+        if (m.acme) m.acme->issued.reset(); // published now
+    }
     return table_;
 }
 
 std::int64_t certificate_manager::next_due() const {
-    if (retry_at_) return retry_at_;
+    // ACME first: a running order is watched every step (its result is published at once), and
+    // a pause after a failed internal renewal must not delay a finished order.
+    std::int64_t acme_due = std::numeric_limits<std::int64_t>::max();
+    for (const managed& m : certs_) {
+        if (!m.acme) continue;
+        if (m.acme->running || m.acme->issued) return 0;
+        if (m.acme->next_attempt) acme_due = std::min(acme_due, m.acme->next_attempt);
+    }
+    if (retry_at_) return std::min(retry_at_, acme_due);
     std::int64_t due = keys_->created + tls::ticket_keys::rotation_seconds;
     for (const managed& m : certs_) {
         if (m.acme) {
-            // A running order is watched every step: its result is published at once.
-            if (m.acme->running || m.acme->issued) return 0;
             if (m.acme->next_attempt) due = std::min(due, m.acme->next_attempt);
             if (m.internal) continue; // a stand-in: replaced by the order, not renewed
         }
@@ -318,10 +328,16 @@ bool certificate_manager::run_acme(std::vector<managed>& certs, std::int64_t now
         if (!m.acme) continue;
         detail::acme_slot& slot = *m.acme;
         if (slot.issued) {
-            m.cert = std::move(*slot.issued);
-            slot.issued.reset();
+            // A copy: the slot keeps it until the new table is built (maintain() clears it),
+            // so a failed rebuild takes it again next time instead of losing it.
+            m.cert = *slot.issued;
             m.internal = false;
             changed = true;
+        } else if (!m.internal && now >= m.cert.not_after && now >= slot.expiry_logged + 3600) {
+            slot.expiry_logged = now;
+            RINGLET_LOG(error) << "acme: the certificate for " << m.names.front()
+                               << " HAS EXPIRED and renewing it keeps failing: "
+                               << (slot.last_error.empty() ? "(no attempt yet)" : slot.last_error);
         }
         if (slot.running || stopping_ || !acme_env_ || !acme_env_->board) continue;
         if (!slot.next_attempt && !m.internal &&

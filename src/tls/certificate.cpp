@@ -1,5 +1,7 @@
 #include "ringlet/tls/certificate.hpp"
 
+#include "ringlet/tls/san.hpp"
+
 #include "ringlet/base/ascii.hpp"
 #include "ringlet/tls/wolfssl.hpp"
 
@@ -28,51 +30,16 @@ std::int64_t to_unix(const WOLFSSL_ASN1_TIME* t) {
     return static_cast<std::int64_t>(timegm(&tm));
 }
 
-// Reads a DER length at `p` (advancing it); false if malformed or past `end`.
-bool der_length(const unsigned char*& p, const unsigned char* end, std::size_t& len) {
-    if (p >= end) return false;
-    unsigned char b = *p++;
-    if (b < 0x80) {
-        len = b;
-    } else {
-        int n = b & 0x7f;
-        if (n == 0 || n > 3 || end - p < n) return false;
-        len = 0;
-        while (n--) len = (len << 8) | *p++;
-    }
-    return static_cast<std::size_t>(end - p) >= len;
-}
-
-// The subjectAltName entries, read from the certificate's DER: wolfSSL's compatibility layer
-// in this build reports dNSName entries but drops iPAddress ones.
+// The subjectAltName entries (san.hpp): wolfSSL's compatibility layer in this build reports
+// dNSName entries but drops iPAddress ones.
 void collect_names(const std::vector<unsigned char>& der, certificate& c) {
-    static constexpr unsigned char san_oid[] = {0x06, 0x03, 0x55, 0x1d, 0x11};
-    auto it = std::search(der.begin(), der.end(), std::begin(san_oid), std::end(san_oid));
-    if (it == der.end()) return;
-    const unsigned char* p = der.data() + (it - der.begin()) + sizeof san_oid;
-    const unsigned char* end = der.data() + der.size();
-    std::size_t len = 0;
-    if (p < end && *p == 0x01) { // critical BOOLEAN
-        ++p;
-        if (!der_length(p, end, len)) return;
-        p += len;
-    }
-    if (p >= end || *p++ != 0x04 || !der_length(p, end, len)) return; // extnValue OCTET STRING
-    end = p + len;
-    if (p >= end || *p++ != 0x30 || !der_length(p, end, len)) return; // GeneralNames
-    end = p + len;
-    while (p < end) {
-        unsigned char tag = *p++;
-        if (!der_length(p, end, len)) return;
-        if (tag == 0x82) { // [2] dNSName
-            c.dns_names.push_back(
-                ascii_lower(std::string_view(reinterpret_cast<const char*>(p), len)));
-        } else if (tag == 0x87 && (len == 4 || len == 16)) { // [7] iPAddress
-            char text[INET6_ADDRSTRLEN] = {};
-            inet_ntop(len == 4 ? AF_INET : AF_INET6, p, text, sizeof text);
-            c.ip_names.emplace_back(text);
-        }
-        p += len;
+    alt_names names;
+    read_alt_names(der, names);
+    for (const std::string& d : names.dns) c.dns_names.push_back(ascii_lower(d));
+    for (const auto& a : names.ip) {
+        char text[INET6_ADDRSTRLEN] = {};
+        inet_ntop(a.size() == 4 ? AF_INET : AF_INET6, a.data(), text, sizeof text);
+        c.ip_names.emplace_back(text);
     }
 }
 

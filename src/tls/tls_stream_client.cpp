@@ -4,6 +4,7 @@
 
 #include "ringlet/runtime/reactor.hpp"
 #include "ringlet/tls/client_context.hpp"
+#include "ringlet/tls/san.hpp"
 
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
@@ -35,54 +36,18 @@ std::size_t ip_bytes(std::string_view host, unsigned char (&out)[16]) {
     return 0;
 }
 
-// A DER length at p (advancing p); false when malformed or running past `end`.
-bool der_len(const unsigned char*& p, const unsigned char* end, std::size_t& len) {
-    if (p >= end) return false;
-    unsigned char b = *p++;
-    if (b < 0x80) {
-        len = b;
-    } else {
-        int n = b & 0x7f;
-        if (n == 0 || n > 3 || end - p < n) return false;
-        len = 0;
-        while (n--) len = (len << 8) | *p++;
-    }
-    return static_cast<std::size_t>(end - p) >= len;
-}
-
-// True if the certificate's subjectAltName has an iPAddress equal to `ip`.
-bool has_ip_san(const unsigned char* der, std::size_t size, const unsigned char* ip,
-                std::size_t ip_len) {
-    static constexpr unsigned char san_oid[] = {0x06, 0x03, 0x55, 0x1d, 0x11};
-    const unsigned char* end = der + size;
-    const unsigned char* it = std::search(der, end, std::begin(san_oid), std::end(san_oid));
-    if (it == end) return false;
-    const unsigned char* p = it + sizeof san_oid;
-    std::size_t len = 0;
-    if (p < end && *p == 0x01) { // critical flag
-        ++p;
-        if (!der_len(p, end, len)) return false;
-        p += len;
-    }
-    if (p >= end || *p++ != 0x04 || !der_len(p, end, len)) return false;
-    end = p + len;
-    if (p >= end || *p++ != 0x30 || !der_len(p, end, len)) return false;
-    end = p + len;
-    while (p < end) {
-        unsigned char tag = *p++;
-        if (!der_len(p, end, len)) return false;
-        if (tag == 0x87 && len == ip_len && std::memcmp(p, ip, len) == 0) return true;
-        p += len;
-    }
-    return false;
-}
-
 bool peer_has_ip(WOLFSSL* ssl, const unsigned char* ip, std::size_t ip_len) {
     x509_ptr cert(wolfSSL_get_peer_certificate(ssl));
     if (!cert) return false;
     int size = 0;
     const unsigned char* der = wolfSSL_X509_get_der(cert.get(), &size);
-    return der && size > 0 && has_ip_san(der, static_cast<std::size_t>(size), ip, ip_len);
+    alt_names names;
+    if (!der || size <= 0 || !read_alt_names({der, static_cast<std::size_t>(size)}, names)) {
+        return false;
+    }
+    return std::any_of(names.ip.begin(), names.ip.end(), [&](const auto& a) {
+        return a.size() == ip_len && std::memcmp(a.data(), ip, ip_len) == 0;
+    });
 }
 
 bool is_verify_error(int err) {

@@ -367,3 +367,32 @@ TEST(StorageLock, BadLeaseIsRefused) {
     ASSERT_FALSE(a);
     EXPECT_EQ(a.error(), std::errc::invalid_argument);
 }
+
+TEST(StorageLock, ALockOfADeadProcessOnThisHostIsTakenOverAtOnce) {
+    temp_dir t;
+    storage st = open_storage(t);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        std::string err;
+        auto a = try_acquire(st, "issue_cert_example.com", wall(), 600, err);
+        // Killed while holding it: no destructor, no release.
+        ::_exit(a && a->acquired() ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    // Its lease has 10 minutes left, but its pid is gone: taken over now, not in 10 minutes.
+    lock_attempt a = acquire(st, wall());
+    EXPECT_TRUE(a.acquired());
+    // A live holder on this host (this very process) is respected.
+    lock_attempt b = acquire(st, wall());
+    EXPECT_FALSE(b.acquired());
+    EXPECT_EQ(b.holder.pid, ::getpid());
+}
+
+TEST(StorageLockFormat, OnlyLocalDeadHoldersAreGone) {
+    lock_info other_host{.pid = 999999999, .host = "some-other-host"};
+    EXPECT_FALSE(holder_is_gone(other_host)); // a pid means nothing on another machine
+    lock_info unparsed{};
+    EXPECT_FALSE(holder_is_gone(unparsed));
+}

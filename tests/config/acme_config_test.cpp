@@ -109,3 +109,22 @@ TEST(acme_config, http_challenge_only_needs_the_plain_listener) {
     EXPECT_EQ(e[0], "r.json:1:21: listen.http: \"off\" leaves sites[0] without the plain "
                     "listener its http-01 challenge needs");
 }
+
+TEST(acme_config, ip_addresses_are_refused_for_acme) {
+    auto e = errors_of(R"({"sites": [{"hosts": ["192.0.2.1", "[2001:db8::1]"], "root": "/x",
+ "tls": {"issuer": "acme"}}]})");
+    ASSERT_EQ(e.size(), 2u) << ::testing::PrintToString(e);
+    EXPECT_NE(e[0].find("\"192.0.2.1\": ringlet does not order certificates for IP addresses"),
+              std::string::npos);
+    EXPECT_NE(e[1].find("\"[2001:db8::1]\""), std::string::npos);
+}
+
+TEST(acme_config, without_the_plain_listener_http_01_is_not_attempted) {
+    std::vector<config::config_error> errors;
+    auto r = parse_config(R"({"listen": {"http": "off"}, "sites": [{"hosts": ["a.test"],
+ "root": "/x", "tls": {"issuer": "acme"}}]})",
+                          "r.json", errors);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->options.sites[0].acme->challenges, std::vector{challenge_type::tls_alpn_01});
+    EXPECT_EQ(r->warnings.size(), 1u);
+}

@@ -61,6 +61,11 @@ std::optional<lock_info> parse_lock(std::string_view text);
 // Pure decisions.
 bool is_stale(const lock_info& info, std::int64_t now);              // now >= expires
 bool unparsable_lock_is_stale(std::int64_t mtime, std::int64_t now); // mtime + lock_grace <= now
+// The holder ran on this host (same host name) and its pid no longer exists: a process that
+// crashed or was killed holding the lock. Such a lock is stale at once, so a restart does not
+// wait out its predecessor's lease. (Containers sharing a storage volume must have distinct
+// host names, which Docker and Kubernetes give them.)
+bool holder_is_gone(const lock_info& info);
 
 struct lock_attempt;
 

@@ -74,9 +74,27 @@ std::string top_issuer_name(std::string_view chain_pem) {
     return n > 0 ? std::string(cn, static_cast<std::size_t>(n)) : std::string();
 }
 
+bool client::stopped(std::string& error) const {
+    if (!o_.cancelled || !o_.cancelled()) return false;
+    error = "stopped";
+    return true;
+}
+
+rt::task<bool> client::wait(std::int64_t ns) {
+    std::int64_t end = rt::reactor::clock_now() + ns;
+    for (;;) {
+        std::string ignored;
+        if (stopped(ignored)) co_return false;
+        std::int64_t left = end - rt::reactor::clock_now();
+        if (left <= 0) co_return true;
+        co_await rt::sleep_for(std::min<std::int64_t>(left, 250'000'000));
+    }
+}
+
 rt::task<result<http::client_response>> client::get(std::string_view url, std::string& error) {
     auto u = http::parse_url(url);
     if (!u) co_return fail(std::errc::invalid_argument, error, "bad ACME URL " + std::string(url));
+    if (stopped(error)) co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
     http::client_request req;
     req.target = std::move(*u);
     ++requests_;
@@ -107,7 +125,15 @@ rt::task<result<http::client_response>> client::post(std::string_view what, std:
                                                      std::string& error) {
     auto u = http::parse_url(url);
     if (!u) co_return fail(std::errc::invalid_argument, error, "bad ACME URL " + std::string(url));
+    if (o_.directory_url.starts_with("https://") && !u->https()) {
+        co_return fail(std::errc::protocol_error, error,
+                       "ACME " + std::string(what) + ": the CA sent a plain-http URL (" +
+                           std::string(url) + ") for an https directory; refusing");
+    }
     for (int attempt = 0;; ++attempt) {
+        if (stopped(error)) {
+            co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
+        }
         if (nonce_.empty()) {
             auto n = co_await fresh_nonce(error);
             if (!n) co_return unexpected{n.error()};
@@ -208,7 +234,9 @@ client::poll_authorization(const std::string& url, std::int64_t deadline, std::s
                            "ACME authorization for " + a->identifier.value +
                                " still pending after the poll budget");
         }
-        co_await rt::sleep_for(wait);
+        if (!co_await this->wait(wait)) {
+            co_return fail(std::errc::operation_canceled, error, "stopped");
+        }
     }
 }
 
@@ -231,7 +259,9 @@ rt::task<result<order>> client::poll_order(const std::string& url, std::int64_t 
                            "ACME order " + url + " still " + std::string(to_string(o->status)) +
                                " after the poll budget");
         }
-        co_await rt::sleep_for(wait);
+        if (!co_await this->wait(wait)) {
+            co_return fail(std::errc::operation_canceled, error, "stopped");
+        }
     }
 }
 

@@ -12,6 +12,9 @@
 //             the Link rel="alternate" chains too, keeping the first whose top certificate was
 //             issued by that name.
 //
+// Every URL the client requests must use the directory's scheme: an https CA cannot steer a
+// signed request or the certificate download to cleartext.
+//
 // Requests: a nonce pool of one (each response's Replay-Nonce feeds the next request; newNonce
 // when empty); a badNonce error is retried with the nonce from the error response. Polls honour
 // Retry-After (bounded to 1..10 s a wait) within a total budget per order. Errors are values:
@@ -29,6 +32,7 @@
 #include "ringlet/tls/wolfssl.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +56,9 @@ struct client_options {
     http::client_limits limits;
     std::int64_t poll_budget_ns = 180'000'000'000; // per order: authorizations, then the order
     int bad_nonce_retries = 10;
+    // Asked before every request and during waits: true ends the call with operation_canceled
+    // (shutdown, or the site was removed by a reload).
+    std::function<bool()> cancelled;
 };
 
 struct order_result {
@@ -84,6 +91,9 @@ private:
                                                  std::string_view payload, bool use_jwk,
                                                  std::string& error);
     rt::task<result<void>> fresh_nonce(std::string& error);
+    // Sleeps `ns` in short steps; false when cancelled meanwhile.
+    rt::task<bool> wait(std::int64_t ns);
+    bool stopped(std::string& error) const;
     rt::task<result<authorization>> poll_authorization(const std::string& url,
                                                        std::int64_t deadline, std::string& error);
     rt::task<result<acme::order>> poll_order(const std::string& url, std::int64_t deadline,
