@@ -25,10 +25,20 @@ namespace ringlet::server::detail {
 using challenge_publisher = std::function<void(std::shared_ptr<const tls::challenge_table>)>;
 
 // What the reactors answer right now; every change is published at once (RCU).
+//
+// Distributed solving: with a storage folder, every challenge this process presents is also
+// written to <storage>/challenges/, and sync() (each maintenance step, every process with ACME
+// sites) answers the ones other processes sharing the storage present. So behind a load balancer
+// (or several processes on one port) the CA's validation may reach any of them. Entries carry an
+// expiry, so a crashed process's leftovers stop being answered and are deleted.
 class challenge_board final : public certs::acme::challenge_responder {
 public:
-    challenge_board(unsigned reactors, challenge_publisher publish)
-        : reactors_(reactors), publish_(std::move(publish)) {}
+    challenge_board(unsigned reactors, challenge_publisher publish,
+                    const certs::storage* storage = nullptr)
+        : reactors_(reactors), publish_(std::move(publish)), storage_(storage) {}
+
+    // Picks up (and drops) challenges other processes present; cheap when nothing changed.
+    void sync(std::int64_t now);
 
     result<void> present(certs::acme::challenge_type type, const certs::acme::identifier& id,
                          std::string_view token, std::string_view key_authorization,
@@ -38,12 +48,24 @@ public:
 
 private:
     result<void> publish(std::string& error);
+    void share(certs::acme::challenge_type type, std::string_view host, std::string_view token,
+               std::string_view key_authorization);
 
     unsigned reactors_;
     challenge_publisher publish_;
     std::vector<tls::http_challenge> http_;
     std::vector<tls::alpn_challenge> alpn_;
     std::vector<std::string> alpn_tokens_; // alpn_[i] answers the challenge with this token
+    const certs::storage* storage_;
+    // Challenges presented by other processes: by token (their TLS-ALPN certificates are made
+    // once), and the folder's mtime at the last scan.
+    struct foreign_entry {
+        std::string type, host, key_authorization;
+        std::int64_t expires = 0;
+        std::optional<tls::alpn_challenge> alpn;
+    };
+    std::map<std::string, foreign_entry> foreign_;
+    std::int64_t scanned_mtime_ns = -1;
 };
 
 // One certificate under ACME management. Shared by the manager and the job it starts.

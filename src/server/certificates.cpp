@@ -265,6 +265,10 @@ certificate_manager::~certificate_manager() {
     }
 }
 
+void certificate_manager::sync_challenges(std::int64_t now) {
+    if (acme_env_ && acme_env_->board && !stopping_) acme_env_->board->sync(now);
+}
+
 void certificate_manager::stop() noexcept {
     stopping_ = true;
     if (acme_env_) acme_env_->stopping = true;
@@ -274,8 +278,8 @@ void certificate_manager::set_challenge_publisher(
     std::function<void(std::shared_ptr<const tls::challenge_table>)> publish) {
     publish_challenges_ = std::move(publish);
     if (acme_env_) {
-        acme_env_->board =
-            std::make_shared<detail::challenge_board>(reactors_, publish_challenges_);
+        acme_env_->board = std::make_shared<detail::challenge_board>(reactors_, publish_challenges_,
+                                                                     &*acme_env_->storage);
     }
 }
 
@@ -287,8 +291,8 @@ certificate_manager::make_acme(const site_spec& s, std::int64_t now, std::string
         acme_env_ = std::make_shared<detail::acme_env>();
         acme_env_->storage.emplace(*st);
         if (publish_challenges_) {
-            acme_env_->board =
-                std::make_shared<detail::challenge_board>(reactors_, publish_challenges_);
+            acme_env_->board = std::make_shared<detail::challenge_board>(
+                reactors_, publish_challenges_, &*acme_env_->storage);
         }
     }
     managed c;

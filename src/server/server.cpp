@@ -333,6 +333,7 @@ rt::task<void> tick(control& c, loop_state& loop, Exit exit_now) {
             RINGLET_LOG(error) << "reactors did not stop in time; exiting";
             exit_now(1);
         }
+        if (c.certs && !loop.draining) c.certs->sync_challenges(::time(nullptr));
         if (c.certs && !loop.draining && ::time(nullptr) >= c.certs->next_due()) {
             if (auto table = c.certs->maintain(::time(nullptr))) {
                 RINGLET_LOG(info) << "publishing certificate generation " << table->generation();

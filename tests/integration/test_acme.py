@@ -271,6 +271,25 @@ class StorageTest(AcmeTestCase):
         time.sleep(1)
         self.assertEqual(ca.orders(), orders)
 
+    def test_a_peer_sharing_the_storage_answers_the_challenges(self):
+        # Pebble validates against B's listeners only; A orders peer.test, and B (ordering
+        # another name itself) answers A's challenges from the shared storage.
+        https_b, http_b = free_port(), free_port()
+        ca = self.enterContext(Pebble(http_b, https_b))
+        a = self.serve(self.config(ca, [self.site(["peer.test"])]))
+        cfg_b = self.config(ca, [self.site(["other.test"])])
+        cfg_b["listen"] = {"https": f"{HOST}:{https_b}", "http": f"{HOST}:{http_b}"}
+        cfg_b["log"] = {"access": "stderr"}
+        b = self.serve(cfg_b, "b.json")
+        self.wait_obtained(a, ["peer.test"])
+        self.wait_obtained(b, ["other.test"])
+        self.assertRegex(b.log(), r'"GET /\.well-known/acme-challenge/\S+ HTTP/1\.1" 200 .*'
+                                  r'peer\.test:' + str(http_b))
+        self.assertTrue(self.wait_published(a, ca, "peer.test"), a.log())
+        # Answered challenges are withdrawn from the storage too.
+        self.assertTrue(wait_until(lambda: not os.listdir(os.path.join(self.storage,
+                                                                       "challenges")), 5))
+
     def test_two_processes_order_once(self):
         ca = self.pebble()
         cfg = self.config(ca, [self.site(["shared.test"])])

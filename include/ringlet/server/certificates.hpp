@@ -64,6 +64,10 @@ public:
     // When maintain() next has work (unix seconds).
     std::int64_t next_due() const;
 
+    // ACME challenges presented by other processes sharing the storage folder, answered here
+    // too (each maintenance step; cheap when nothing changed).
+    void sync_challenges(std::int64_t now);
+
     // Shutting down: certificate work in flight (ACME orders) ends at its next step.
     void stop() noexcept;
 

@@ -366,6 +366,9 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
         if (!shown) co_return unexpected{shown.error()};
         started.push_back({url, ch->url, ch->token, authz->identifier});
     }
+    if (!started.empty() && o_.present_delay_ns > 0 && !co_await wait(o_.present_delay_ns)) {
+        co_return fail(std::errc::operation_canceled, error, "stopped");
+    }
     for (const pending& p : started) {
         auto cr = co_await post("challenge", p.challenge_url, "{}", false, error);
         if (!cr) co_return unexpected{cr.error()};

@@ -56,6 +56,8 @@ struct client_options {
     http::client_limits limits;
     std::int64_t poll_budget_ns = 180'000'000'000; // per order: authorizations, then the order
     int bad_nonce_retries = 10;
+    // Waited between presenting an order's challenges and asking the CA to validate them.
+    std::int64_t present_delay_ns = 0;
     // Asked before every request and during waits: true ends the call with operation_canceled
     // (shutdown, or the site was removed by a reload).
     std::function<bool()> cancelled;
