@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <climits>
 #include <cstring>
 
 namespace ringlet::net {
@@ -34,7 +35,9 @@ tcp_stream::~tcp_stream() {
     assert(mode_ == recv_mode::idle);
     if (head_ < queue_.size()) {
         auto& ring = rt::this_reactor().recv_buffers();
-        for (std::size_t i = head_; i < queue_.size(); ++i) ring.recycle(queue_[i].id);
+        for (std::size_t i = head_; i < queue_.size(); ++i) {
+            if (queue_[i].id != spill_id) ring.recycle(queue_[i].id);
+        }
     }
     if (fd_ >= 0) ::close(fd_);
 }
@@ -44,12 +47,17 @@ std::size_t tcp_stream::copy_out(std::span<char> dst) noexcept {
     std::size_t copied = 0;
     while (copied < dst.size() && head_ < queue_.size()) {
         chunk& c = queue_[head_];
+        const char* src = c.id == spill_id ? spill_.get() : ring.data(c.id);
         std::size_t n = std::min<std::size_t>(c.len - c.off, dst.size() - copied);
-        std::memcpy(dst.data() + copied, ring.data(c.id) + c.off, n);
+        std::memcpy(dst.data() + copied, src + c.off, n);
         copied += n;
         c.off = static_cast<std::uint16_t>(c.off + n);
         if (c.off == c.len) {
-            ring.recycle(c.id);
+            if (c.id == spill_id) {
+                spill_.reset();
+            } else {
+                ring.recycle(c.id);
+            }
             ++head_;
         }
     }
@@ -61,10 +69,15 @@ std::size_t tcp_stream::copy_out(std::span<char> dst) noexcept {
     return copied;
 }
 
+int tcp_stream::take_for(std::span<char> dst) noexcept {
+    // An empty dst is async_wait_readable: report what is queued, consume nothing.
+    if (dst.empty()) return static_cast<int>(std::min<std::size_t>(queued_bytes_, INT_MAX));
+    return static_cast<int>(copy_out(dst));
+}
+
 bool tcp_stream::try_read(std::span<char> dst) noexcept {
-    assert(!dst.empty());
     if (head_ < queue_.size()) {
-        result_ = static_cast<int>(copy_out(dst));
+        result_ = take_for(dst);
         return true;
     }
     if (error_) {
@@ -104,9 +117,16 @@ void tcp_stream::start_recv() {
     auto& r = rt::this_reactor();
     io_uring_sqe* sqe = r.get_sqe();
     if (ring_dry_) {
-        // The shared ring is empty: read straight into the caller's buffer this once.
+        // The shared ring is empty: read straight into the caller's buffer this once (or, for a
+        // wait without one, into a spill buffer that is queued like a ring buffer).
         ring_dry_ = false;
-        io_uring_prep_recv(sqe, fd_, dst_.data(), dst_.size(), 0);
+        if (dst_.empty()) {
+            spill_ = std::make_unique_for_overwrite<char[]>(spill_size);
+            spill_recv_ = true;
+            io_uring_prep_recv(sqe, fd_, spill_.get(), spill_size, 0);
+        } else {
+            io_uring_prep_recv(sqe, fd_, dst_.data(), dst_.size(), 0);
+        }
         io_uring_sqe_set_data64(sqe, rt::encode(this, tag_oneshot));
         mode_ = recv_mode::oneshot;
         return;
@@ -172,6 +192,15 @@ void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, un
     if (tag == tag_oneshot) {
         self->mode_ = recv_mode::idle;
         int reason = std::exchange(self->abort_reason_, 0);
+        if (std::exchange(self->spill_recv_, false)) {
+            // This recv went into the spill buffer: queue what it got, like a ring buffer.
+            if (res > 0 && !self->closing_) {
+                self->queue_.push_back({spill_id, 0, static_cast<std::uint32_t>(res)});
+                self->queued_bytes_ += static_cast<std::size_t>(res);
+            } else {
+                self->spill_.reset();
+            }
+        }
         if (self->closing_) {
             if (self->close_waiter_) std::exchange(self->close_waiter_, {}).resume();
             return;
@@ -219,7 +248,7 @@ void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, un
     }
     if (!self->waiter_) return;
     if (self->head_ < self->queue_.size()) {
-        self->finish_read(static_cast<int>(self->copy_out(self->dst_)));
+        self->finish_read(self->take_for(self->dst_));
     } else if (self->error_) {
         self->finish_read(-self->error_);
     } else if (self->eof_) {
@@ -227,6 +256,14 @@ void tcp_stream::on_complete(rt::completion* c, int res, std::uint32_t flags, un
     } else if (self->mode_ == recv_mode::idle) {
         self->start_recv();
     }
+}
+
+result<std::size_t> tcp_stream::try_send(std::span<const char> bytes) noexcept {
+    if (aborted_) return fail_errno(ECANCELED);
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return std::size_t{0};
+    return fail_errno(errno);
 }
 
 rt::task<result<void>> tcp_stream::async_write_all(std::span<iovec> iov, std::int64_t timeout_ns) {
@@ -287,7 +324,9 @@ rt::task<void> tcp_stream::async_close() {
     if (mode_ != recv_mode::idle) co_await close_awaiter{close_waiter_};
     if (head_ < queue_.size()) {
         auto& ring = rt::this_reactor().recv_buffers();
-        for (std::size_t i = head_; i < queue_.size(); ++i) ring.recycle(queue_[i].id);
+        for (std::size_t i = head_; i < queue_.size(); ++i) {
+            if (queue_[i].id != spill_id) ring.recycle(queue_[i].id);
+        }
         queue_.clear();
         head_ = 0;
         queued_bytes_ = 0;

@@ -18,8 +18,6 @@ namespace ringlet::tls {
 
 namespace {
 
-constexpr std::size_t input_capacity = 16 * 1024 + 512;
-
 std::int64_t remaining(std::int64_t deadline) {
     std::int64_t left = deadline - rt::this_reactor().now();
     return left > 0 ? left : 1;
@@ -81,9 +79,6 @@ rt::task<result<void>> tls_stream::async_connect(WOLFSSL_CTX* ctx, std::string_v
     WOLFSSL* s = ssl_.get();
     wolfSSL_SetIOReadCtx(s, this);
     wolfSSL_SetIOWriteCtx(s, this);
-    in_cap_ = input_capacity;
-    in_ = std::make_unique_for_overwrite<char[]>(in_cap_);
-    in_off_ = in_len_ = 0;
 
     unsigned char ip[16];
     std::size_t ip_len = ip_bytes(server_name, ip);

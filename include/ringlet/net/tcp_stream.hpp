@@ -10,6 +10,11 @@
 // queue: a read that passes its deadline ends with timed_out; interrupt() ends a waiting read
 // with operation_canceled (graceful shutdown wakes idle keep-alive connections that way).
 //
+// A byte-stream layered on top (TLS) can also consume the queue in place: async_wait_readable()
+// waits without a destination buffer and read_buffered() copies what is queued, so an idle
+// connection owns no input buffer. When the ring is dry during such a wait, the one-shot recv
+// goes into a small buffer owned by the stream only until its bytes are read.
+//
 // Writes are one-shot sendmsg with MSG_WAITALL. Their deadline is a second timer on the
 // reactor's queue (re-arming it per send is O(1)), not a linked timeout: that would cost a
 // kernel timer and an extra CQE on every response.
@@ -30,6 +35,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -63,6 +69,34 @@ public:
         return read_awaiter(*this, dst, deadline);
     }
 
+    class wait_awaiter {
+    public:
+        wait_awaiter(tcp_stream& s, std::int64_t deadline) noexcept : s_(s), deadline_(deadline) {}
+        bool await_ready() noexcept { return s_.try_read({}); }
+        void await_suspend(std::coroutine_handle<> h) { s_.wait_read(h, {}, deadline_); }
+        result<std::size_t> await_resume() noexcept { return s_.read_result(); }
+
+    private:
+        tcp_stream& s_;
+        std::int64_t deadline_;
+    };
+    // Waits until bytes are queued (> 0: how many), the peer closed (0) or an error, like
+    // async_read_some but consuming nothing: read them with read_buffered(). One reader at a time.
+    wait_awaiter async_wait_readable(std::int64_t deadline) noexcept {
+        return wait_awaiter(*this, deadline);
+    }
+    // Copies up to dst.size() queued bytes, without waiting; 0 when nothing is queued.
+    std::size_t read_buffered(std::span<char> dst) noexcept { return copy_out(dst); }
+    // The peer closed its side, or the connection failed: nothing more will be queued.
+    bool input_ended() const noexcept { return eof_ || error_ != 0; }
+
+    // One non-blocking send(2) on the calling thread, for callers that would otherwise copy the
+    // bytes into a buffer of their own or wait a ring round trip: returns how many bytes the
+    // socket took (maybe fewer than asked, or 0 when its buffer is full; the caller sends the
+    // rest with async_write_all). Fails after abort() or on a socket error. Only while no
+    // async_write_all is in flight.
+    result<std::size_t> try_send(std::span<const char> bytes) noexcept;
+
     // Sends every byte of `iov` (adjusting it in place on short writes). `timeout_ns` bounds each
     // sendmsg: a peer that does not take the bytes within it ends the write with timed_out.
     rt::task<result<void>> async_write_all(std::span<iovec> iov, std::int64_t timeout_ns);
@@ -90,11 +124,14 @@ private:
     };
     static constexpr std::size_t max_queued_bytes = 64 * 1024;
     static constexpr std::size_t max_queued_chunks = 16;
+    static constexpr std::uint16_t spill_id = 0xffff; // chunk id of spill_ (never a ring id)
+    static constexpr std::size_t spill_size = 4096;
 
     bool try_read(std::span<char> dst) noexcept;
     void wait_read(std::coroutine_handle<> h, std::span<char> dst, std::int64_t deadline);
     result<std::size_t> read_result() noexcept;
     std::size_t copy_out(std::span<char> dst) noexcept;
+    int take_for(std::span<char> dst) noexcept; // a read's result: bytes copied, or queued
     void start_recv();
     void finish_read(int res);
     void abort_wait(int err);
@@ -113,10 +150,12 @@ private:
     std::size_t head_ = 0, queued_bytes_ = 0;
     std::coroutine_handle<> waiter_, close_waiter_;
     std::span<char> dst_;
+    std::unique_ptr<char[]> spill_; // a dry ring's one-shot recv when the waiter has no buffer
     rt::timer deadline_;
     rt::timer write_deadline_;
     std::uint64_t write_op_ = 0; // user_data of the send in flight, 0 if none
     bool write_timed_out_ = false;
+    bool spill_recv_ = false; // the one-shot recv in flight reads into spill_
 };
 
 } // namespace ringlet::net

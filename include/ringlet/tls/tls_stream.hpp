@@ -1,13 +1,20 @@
 // tls_stream: TLS over a tcp_stream, with the same byte-stream contract (async_read_some,
 // async_write_all, async_shutdown_write, async_close), so the HTTP layer runs unchanged on it.
 //
-// wolfSSL never touches the socket. Its receive callback copies from this stream's input buffer
-// (filled by tcp_stream reads) and answers WANT_READ when it is empty; its send callback appends
-// to an output buffer and always accepts everything; the coroutine then flushes that buffer with
-// one send. So wolfSSL never sees a partial write, and all I/O stays on the reactor's ring.
+// wolfSSL never touches the socket itself and never sees a partial write or WANT_WRITE:
+//  - its receive callback copies straight from the tcp_stream's queue of received buffers
+//    (tcp_stream::read_buffered) and answers WANT_READ when it is empty; the coroutine then waits
+//    with tcp_stream::async_wait_readable, which needs no buffer. So this stream owns no input
+//    buffer: an idle connection costs wolfSSL's own state and little else;
+//  - once a server handshake is done, its send callback hands the last record of a write
+//    straight to the socket when nothing is queued before it (tcp_stream::try_send, one
+//    non-blocking send): a small response costs no copy and no ring round trip. Other records
+//    (bulk data, handshake flights) and what the socket does not take go to an output buffer,
+//    flushed in one send of up to 64 KiB: the socket is offered it at once (try_send) and the
+//    rest goes through the reactor's ring. The buffer is freed after each flush.
 //
 // The caller has already read the ClientHello (to choose the certificate before wolfSSL_new, see
-// client_hello.hpp); async_handshake() takes those bytes first.
+// client_hello.hpp); async_handshake() takes those bytes first, from the caller's buffer.
 //
 // Lifetime: the tcp_stream must outlive this object; async_close() sends close_notify (bounded
 // wait) and then closes the tcp_stream.
@@ -40,7 +47,9 @@ public:
     tls_stream& operator=(const tls_stream&) = delete;
 
     // Runs the server handshake on a new WOLFSSL from `ctx`; `first_bytes` are the bytes already
-    // read from the socket; `alpn` is the protocol to select (the client offered it), or empty.
+    // read from the socket (read in place: they must stay valid until this completes; any not
+    // consumed by then are copied); `alpn` is the protocol to select (the client offered it), or
+    // empty.
     // Fails with timed_out past `deadline` (reactor time), or with protocol_error (the alert,
     // if any, has been sent).
     rt::task<result<void>> async_handshake(WOLFSSL_CTX* ctx, std::span<const char> first_bytes,
@@ -86,15 +95,18 @@ public:
     static int io_send(WOLFSSL* ssl, char* buf, int sz, void* ctx);
 
 private:
-    rt::task<result<void>> flush(std::int64_t timeout_ns);
+    // Sends out_ and empties it; its storage is freed unless `keep_storage` (more follows).
+    rt::task<result<void>> flush(std::int64_t timeout_ns, bool keep_storage = false);
     rt::task<result<void>> fill(std::int64_t deadline);
 
     net::tcp_stream& tcp_;
     ssl_ptr ssl_;
-    std::unique_ptr<char[]> in_;
-    std::size_t in_cap_ = 0, in_off_ = 0, in_len_ = 0;
+    std::span<const char> first_; // handshake bytes the caller read, not yet given to wolfSSL
+    std::string first_copy_;      // owns first_ when some outlive async_handshake (rare)
     bool peer_eof_ = false;
     bool shut_ = false;
+    bool direct_ = false; // io_send hands records to the socket (after the server handshake)
+    bool more_ = false;   // more plaintext of the current write follows this record
     std::string out_;
     int tls_error_ = 0; // client handshake failures
 };
