@@ -73,6 +73,7 @@ namespace {
 
 constexpr std::size_t initial_buffer = 4096;
 constexpr std::size_t max_buffer = 80 * 1024; // > request line + header block limits
+constexpr std::size_t small_string = 64;      // a std::string this small holds no heap block
 constexpr std::string_view server_line = "Server: ringlet\r\n";
 
 bool is_unreserved_path_char(unsigned char c) {
@@ -182,6 +183,7 @@ private:
 
     rt::task<bool> send_https_redirect();
     rt::task<bool> send_challenge(const std::string& key_authorization);
+    void release_buffers();
     void log_access(std::string_view head, std::uint64_t body_bytes);
 
     reactor_state& st_;
@@ -193,12 +195,12 @@ private:
     bool close_after_ = false; // say "Connection: close" and close after this response
     bool linger_ = false;      // drain input before closing
     bool head_only_ = false;
-    http::request req_;
-    std::string head_;         // response head, reused
-    std::string rel_;          // normalised path, reused
-    std::string extra_;        // scratch for Location / sidecar paths
-    std::string peer_;         // remote address, filled on first use by the access log
-    std::int64_t started_ = 0; // reactor time the current request's head was complete
+    std::unique_ptr<http::request> req_; // 3 KiB of header slots: pooled while idle
+    std::string head_;                   // response head, reused
+    std::string rel_;                    // normalised path, reused
+    std::string extra_;                  // scratch for Location / sidecar paths
+    std::string peer_;                   // remote address, filled on first use by the access log
+    std::int64_t started_ = 0;           // reactor time the current request's head was complete
 };
 
 template <class Stream>
@@ -238,14 +240,36 @@ rt::task<int> session<Stream>::next_request() {
     std::int64_t deadline =
         r.now() + (len_ > 0 || served_ == 0 ? lim.header_timeout_ns : lim.keepalive_timeout_ns);
     for (;;) {
+        if (len_ == 0) {
+            // Idle (between requests, or before the first): hold no buffers while waiting.
+            if (st_.draining) co_return 0;
+            release_buffers();
+            entry_.idle = true;
+            auto ready = co_await stream_.async_wait_readable(deadline);
+            entry_.idle = false;
+            if (!ready) co_return 0; // idle timeout, drain, reset: close quietly
+        }
+        if (!req_) {
+            if (!st_.spare_requests.empty()) {
+                req_ = std::move(st_.spare_requests.back());
+                st_.spare_requests.pop_back();
+            } else {
+                req_ = std::make_unique<http::request>();
+            }
+        }
         if (len_ > 0) {
-            auto p = http::parse_request({in_.get(), len_}, req_);
+            auto p = http::parse_request({in_.get(), len_}, *req_);
             if (p.status == http::parse_status::complete) {
                 head_len_ = p.consumed;
                 started_ = r.now();
                 co_return 1;
             }
             if (p.status == http::parse_status::error) co_return p.error_status;
+        }
+        if (cap_ == 0 && !st_.spare_inputs.empty()) {
+            in_ = std::move(st_.spare_inputs.back());
+            st_.spare_inputs.pop_back();
+            cap_ = initial_buffer;
         }
         if (len_ == cap_) {
             if (cap_ >= max_buffer) co_return 431;
@@ -275,33 +299,53 @@ void session<Stream>::common_headers(http::response_writer& w) {
     w.raw(server_line).raw(st_.date_line());
     if (close_after_) {
         w.raw("Connection: close\r\n");
-    } else if (req_.version_minor == 0) {
+    } else if (req_->version_minor == 0) {
         w.raw("Connection: keep-alive\r\n");
     }
 }
 
 template <class Stream>
+void session<Stream>::release_buffers() {
+    constexpr std::size_t stock = 256; // per reactor: enough for bursts, bounded when idle
+    if (in_ && cap_ == initial_buffer && st_.spare_inputs.size() < stock) {
+        st_.spare_inputs.push_back(std::move(in_));
+    }
+    in_.reset();
+    cap_ = 0;
+    if (head_.capacity() > small_string && st_.spare_heads.size() < stock) {
+        st_.spare_heads.push_back(std::move(head_));
+    }
+    head_ = std::string();
+    if (req_ && st_.spare_requests.size() < stock) st_.spare_requests.push_back(std::move(req_));
+    req_.reset();
+}
+
+template <class Stream>
 rt::task<bool> session<Stream>::respond() {
-    close_after_ = !req_.keep_alive || st_.draining;
-    head_only_ = req_.method == http::method::head;
+    if (head_.capacity() <= small_string && !st_.spare_heads.empty()) {
+        head_ = std::move(st_.spare_heads.back());
+        st_.spare_heads.pop_back();
+    }
+    close_after_ = !req_->keep_alive || st_.draining;
+    head_only_ = req_->method == http::method::head;
     // A body we will not read may follow: answer, then close (after draining it).
-    if (req_.has_transfer_encoding || req_.content_length > 0) close_after_ = linger_ = true;
+    if (req_->has_transfer_encoding || req_->content_length > 0) close_after_ = linger_ = true;
     // This request's generation of sites stays alive (and its root fds open) until it is done.
     struct pin {
         reactor_state& st;
         const site_table* table;
         ~pin() { st.release_sites(table); }
     } p{st_, st_.acquire_sites()};
-    const site& s = p.table->select(req_.host);
+    const site& s = p.table->select(req_->host);
     if constexpr (!secure) {
         // ACME HTTP-01 first: the CA asks over plain HTTP, before any redirect. An unknown token
         // is a 404 for TLS sites; a plain site may serve its own files there.
         const tls::challenge_table* ct = st_.challenges ? st_.challenges->read() : nullptr;
-        if (ct && req_.path.starts_with(tls::acme_challenge_prefix)) {
+        if (ct && req_->path.starts_with(tls::acme_challenge_prefix)) {
             char buf[256];
-            std::string_view token = req_.path.substr(tls::acme_challenge_prefix.size());
-            const std::string* answer = ct->find_http(token, normalize_host(req_.host, buf));
-            bool readable = req_.method == http::method::get || head_only_;
+            std::string_view token = req_->path.substr(tls::acme_challenge_prefix.size());
+            const std::string* answer = ct->find_http(token, normalize_host(req_->host, buf));
+            bool readable = req_->method == http::method::get || head_only_;
             if (answer && readable) co_return co_await send_challenge(*answer);
             if (!s.spec.plain) co_return co_await send_error(answer ? 405 : 404);
         }
@@ -309,13 +353,13 @@ rt::task<bool> session<Stream>::respond() {
         // method, goes to HTTPS (a 308 keeps the method and body); "tls": "off" sites are served.
         if (st_.https_redirect && !s.spec.plain) co_return co_await send_https_redirect();
     }
-    if (int status = http::reject_status(req_)) co_return co_await send_error(status);
+    if (int status = http::reject_status(*req_)) co_return co_await send_error(status);
     co_return co_await serve_path(s);
 }
 
 template <class Stream>
 rt::task<bool> session<Stream>::serve_path(const site& s) {
-    switch (files::normalize_path(req_.path, rel_)) {
+    switch (files::normalize_path(req_->path, rel_)) {
     case files::path_error::none:
         break;
     case files::path_error::too_long:
@@ -331,7 +375,7 @@ rt::task<bool> session<Stream>::serve_path(const site& s) {
     auto file = co_await cache.lookup(s.root_fd.get(), s.id, rel_, true);
     if (file->error == 0 && file->is_dir) {
         if (!wants_index) {
-            location_for(rel_, req_.query, extra_);
+            location_for(rel_, req_->query, extra_);
             co_return co_await send_redirect(301);
         }
         rel_.append("index.html");
@@ -355,8 +399,8 @@ rt::task<bool> session<Stream>::serve_file(const site& s, const files::file_info
     // Content negotiation over precompressed siblings (only for full 200 answers).
     std::shared_ptr<const files::file_info> sidecar;
     files::content_coding coding = files::content_coding::identity;
-    if (status == 200 && file.sidecars && !req_.accept_encoding.empty()) {
-        coding = files::choose_coding(req_.accept_encoding, file.sidecars);
+    if (status == 200 && file.sidecars && !req_->accept_encoding.empty()) {
+        coding = files::choose_coding(req_->accept_encoding, file.sidecars);
         if (coding != files::content_coding::identity) {
             extra_.assign(rel_).append(files::sidecar_suffix(coding));
             sidecar = co_await st_.cache.lookup(s.root_fd.get(), s.id, extra_, false);
@@ -375,9 +419,9 @@ rt::task<bool> session<Stream>::serve_file(const site& s, const files::file_info
     std::uint64_t first = 0, length = body.size;
     int code = status;
     if (status == 200) {
-        files::request_conditions rc{req_.if_match,          req_.if_none_match,
-                                     req_.if_modified_since, req_.if_unmodified_since,
-                                     req_.if_range,          true};
+        files::request_conditions rc{req_->if_match,          req_->if_none_match,
+                                     req_->if_modified_since, req_->if_unmodified_since,
+                                     req_->if_range,          true};
         auto cond = files::evaluate_conditions(rc, {body.etag, body.mtime});
         if (cond.outcome == files::condition_outcome::not_modified) {
             http::response_writer w(head_, 304);
@@ -389,8 +433,8 @@ rt::task<bool> session<Stream>::serve_file(const site& s, const files::file_info
         if (cond.outcome == files::condition_outcome::precondition_failed) {
             co_return co_await send_error(412, &s);
         }
-        if (cond.honour_range && !req_.range.empty()) {
-            auto rd = files::parse_range(req_.range, body.size);
+        if (cond.honour_range && !req_->range.empty()) {
+            auto rd = files::parse_range(req_->range, body.size);
             if (rd.kind == files::range_kind::unsatisfiable) {
                 http::response_writer w(head_, 416);
                 common_headers(w);
@@ -467,7 +511,7 @@ void session<Stream>::log_access(std::string_view head, std::uint64_t body_bytes
         }
     }
     int status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
-    st_.access->record(peer_, req_, status, body_bytes, rt::this_reactor().now() - started_);
+    st_.access->record(peer_, *req_, status, body_bytes, rt::this_reactor().now() - started_);
 }
 
 template <class Stream>
@@ -553,12 +597,12 @@ rt::task<bool> session<Stream>::send_redirect(int status) {
 template <class Stream>
 rt::task<bool> session<Stream>::send_https_redirect() {
     char buf[256];
-    std::string_view host = normalize_host(req_.host, buf);
+    std::string_view host = normalize_host(req_->host, buf);
     if (host.empty()) host = "localhost";
     extra_.assign("https://").append(host);
     if (st_.https_port != 443) extra_.append(":").append(std::to_string(st_.https_port));
-    extra_.append(req_.path);
-    if (!req_.query.empty()) extra_.append("?").append(req_.query);
+    extra_.append(req_->path);
+    if (!req_->query.empty()) extra_.append("?").append(req_->query);
     co_return co_await send_redirect(308);
 }
 

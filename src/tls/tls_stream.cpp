@@ -112,6 +112,13 @@ rt::task<result<void>> tls_stream::async_handshake(WOLFSSL_CTX* ctx, std::span<c
     }
 }
 
+rt::task<result<void>> tls_stream::async_wait_readable(std::int64_t deadline) {
+    // wolfSSL may hold whole records it pulled from the socket but has not decrypted yet
+    // (has_pending), not only decrypted bytes (pending): waiting on the socket then would stall.
+    if (peer_eof_ || wolfSSL_has_pending(ssl_.get())) co_return result<void>{};
+    co_return co_await fill(deadline);
+}
+
 rt::task<result<std::size_t>> tls_stream::async_read_some(std::span<char> dst,
                                                           std::int64_t deadline) {
     for (;;) {

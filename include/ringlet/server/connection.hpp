@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ringlet/files/file_cache.hpp"
+#include "ringlet/http/request.hpp"
 #include "ringlet/runtime/rcu.hpp"
 #include "ringlet/runtime/task.hpp"
 #include "ringlet/server/site.hpp"
@@ -62,6 +63,12 @@ struct reactor_state {
     bool https_redirect = false;
     std::uint16_t https_port = 443;
     files::file_cache cache;
+    // Input buffers, response-head strings and parsed-request slots of idle connections come
+    // back here (a bounded
+    // stock), so an idle keep-alive connection holds neither and a busy one pays no malloc.
+    std::vector<std::unique_ptr<char[]>> spare_inputs;
+    std::vector<std::string> spare_heads;
+    std::vector<std::unique_ptr<http::request>> spare_requests;
     bool draining = false;
     connection_entry* connections = nullptr; // every live connection of this reactor
     std::size_t connection_count = 0;

@@ -55,6 +55,10 @@ public:
     rt::task<result<void>> async_handshake(WOLFSSL_CTX* ctx, std::span<const char> first_bytes,
                                            std::string_view alpn, std::int64_t deadline);
 
+    // Waits until a read may make progress (bytes wolfSSL holds, bytes queued on the socket, or
+    // the peer's end) without a destination buffer, so an idle connection holds none. Errors:
+    // timed_out past `deadline`, operation_canceled by tcp().interrupt().
+    rt::task<result<void>> async_wait_readable(std::int64_t deadline);
     // Decrypted bytes into dst (> 0), 0 when the peer closed (close_notify or EOF), or an error.
     rt::task<result<std::size_t>> async_read_some(std::span<char> dst, std::int64_t deadline);
     // Encrypts and sends every byte of `iov`.
