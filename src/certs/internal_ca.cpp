@@ -40,10 +40,6 @@ unexpected<std::error_code> fail_ca(int ret, std::string& error, std::string_vie
     return fail_wc(ret, error, "internal CA: " + std::string(what));
 }
 
-unexpected<std::error_code> fail_sys(int e, std::string& error, const std::string& path) {
-    return fail_msg(errno_code(e), error, path + ": " + errno_code(e).message());
-}
-
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
     std::int64_t r;
     if (__builtin_add_overflow(a, b, &r))
@@ -161,9 +157,9 @@ constexpr std::size_t max_file_size = 1 << 20; // CA files are a few hundred byt
 // `error` names the path.
 result<std::string> read_file(const std::string& path, std::string& error) {
     unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) return fail_sys(errno, error, path);
+    if (!fd) return fail_path(errno, error, path);
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return fail_sys(errno, error, path);
+    if (::fstat(fd.get(), &st) != 0) return fail_path(errno, error, path);
     if (!S_ISREG(st.st_mode))
         return fail_msg(std::errc::bad_message, error, path + ": not a regular file");
     if (static_cast<std::uint64_t>(st.st_size) > max_file_size)
@@ -173,7 +169,7 @@ result<std::string> read_file(const std::string& path, std::string& error) {
     while (done < data.size()) {
         ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_sys(errno, error, path);
+        if (n < 0) return fail_path(errno, error, path);
         if (n == 0) break; // shrank while we read: parse what we have
         done += static_cast<std::size_t>(n);
     }
@@ -183,7 +179,7 @@ result<std::string> read_file(const std::string& path, std::string& error) {
 
 result<void> fsync_dir(const std::string& dir, std::string& error) {
     unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd || ::fsync(fd.get()) != 0) return fail_sys(errno, error, dir);
+    if (!fd || ::fsync(fd.get()) != 0) return fail_path(errno, error, dir);
     return {};
 }
 
@@ -202,15 +198,15 @@ result<void> make_dirs(const std::string& path, std::string& error) {
         pos = path.find('/', pos + 1);
         const std::string prefix = path.substr(0, pos);
         if (::mkdir(prefix.c_str(), 0700) == 0) {
-            if (::chmod(prefix.c_str(), 0700) != 0) return fail_sys(errno, error, prefix);
+            if (::chmod(prefix.c_str(), 0700) != 0) return fail_path(errno, error, prefix);
             if (auto r = fsync_dir(parent_dir(prefix), error); !r) return r;
             continue;
         }
         // EEXIST, or EACCES/EROFS on a parent that exists: fine if it is a folder.
         const int mkdir_errno = errno;
         struct stat st {};
-        if (::stat(prefix.c_str(), &st) != 0) return fail_sys(mkdir_errno, error, prefix);
-        if (!S_ISDIR(st.st_mode)) return fail_sys(ENOTDIR, error, prefix);
+        if (::stat(prefix.c_str(), &st) != 0) return fail_path(mkdir_errno, error, prefix);
+        if (!S_ISDIR(st.st_mode)) return fail_path(ENOTDIR, error, prefix);
     }
     return {};
 }
@@ -222,7 +218,7 @@ result<void> write_file_atomic(const std::string& dir, const std::string& name,
     const std::string path = dir + "/" + name;
     std::string tmp = dir + "/." + name + ".tmp-XXXXXX";
     unique_fd fd(::mkostemp(tmp.data(), O_CLOEXEC)); // mode 0600 from the start
-    if (!fd) return fail_sys(errno, error, path);
+    if (!fd) return fail_path(errno, error, path);
     struct unlink_on_error {
         const std::string& path;
         bool armed = true;
@@ -231,16 +227,16 @@ result<void> write_file_atomic(const std::string& dir, const std::string& name,
         }
     } guard{tmp};
 
-    if (::fchmod(fd.get(), mode) != 0) return fail_sys(errno, error, tmp);
+    if (::fchmod(fd.get(), mode) != 0) return fail_path(errno, error, tmp);
     for (std::size_t done = 0; done < data.size();) {
         ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_sys(errno, error, tmp);
+        if (n < 0) return fail_path(errno, error, tmp);
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd.get()) != 0) return fail_sys(errno, error, tmp);
-    if (::close(fd.release()) != 0) return fail_sys(errno, error, tmp);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_sys(errno, error, path);
+    if (::fsync(fd.get()) != 0) return fail_path(errno, error, tmp);
+    if (::close(fd.release()) != 0) return fail_path(errno, error, tmp);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_path(errno, error, path);
     guard.armed = false;
     return fsync_dir(dir, error);
 }

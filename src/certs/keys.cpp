@@ -24,15 +24,6 @@ const std::error_category& wolfcrypt_category() {
     return c;
 }
 
-unexpected<std::error_code> fail_msg(std::error_code ec, std::string& error, std::string message) {
-    error = std::move(message);
-    return {ec};
-}
-
-unexpected<std::error_code> fail_msg(std::errc e, std::string& error, std::string message) {
-    return fail_msg(std::make_error_code(e), error, std::move(message));
-}
-
 unexpected<std::error_code> fail_wc(int ret, std::string& error, std::string_view what) {
     std::error_code ec(ret != 0 ? ret : BAD_FUNC_ARG, wolfcrypt_category());
     return fail_msg(ec, error, std::string(what) + ": " + ec.message());

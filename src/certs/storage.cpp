@@ -28,16 +28,6 @@ namespace ringlet::certs {
 
 namespace {
 
-unexpected<std::error_code> fail(std::errc e, std::string& error, std::string message) {
-    error = std::move(message);
-    return {std::make_error_code(e)};
-}
-
-unexpected<std::error_code> fail_sys(int e, std::string& error, const std::string& path) {
-    error = path + ": " + errno_code(e).message();
-    return {errno_code(e)};
-}
-
 // ---- files ----------------------------------------------------------------------------------
 
 struct dir_closer {
@@ -62,10 +52,10 @@ bool valid_rel(std::string_view rel) {
 result<void> write_new_file(const std::string& path, std::string_view data, mode_t mode,
                             std::string& error) {
     unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
-    if (!fd) return fail_sys(errno, error, path);
+    if (!fd) return fail_path(errno, error, path);
     if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), data) || ::fsync(fd.get()) != 0 ||
         ::close(fd.release()) != 0) {
-        return fail_sys(errno ? errno : EIO, error, path);
+        return fail_path(errno ? errno : EIO, error, path);
     }
     return {};
 }
@@ -139,7 +129,7 @@ std::string random_hex(std::size_t bytes) {
 
 result<void> fsync_dir(const std::string& dir, std::string& error) {
     unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd || ::fsync(fd.get()) != 0) return fail_sys(errno, error, dir);
+    if (!fd || ::fsync(fd.get()) != 0) return fail_path(errno, error, dir);
     return {};
 }
 
@@ -153,13 +143,13 @@ result<temp_file> write_temp(const std::string& dir, std::string_view base, std:
             ::open(t.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
         if (!fd && errno != EEXIST) break;
     }
-    if (!fd) return fail_sys(errno, error, t.path);
+    if (!fd) return fail_path(errno, error, t.path);
     errno = 0;
     if (::fchmod(fd.get(), mode) != 0 || !write_all(fd.get(), data) || ::fsync(fd.get()) != 0 ||
         ::fstat(fd.get(), &t.st) != 0 || ::close(fd.release()) != 0) {
         const int e = errno ? errno : EIO;
         ::unlink(t.path.c_str());
-        return fail_sys(e, error, t.path);
+        return fail_path(e, error, t.path);
     }
     return t;
 }
@@ -189,16 +179,16 @@ void remove_leftovers(const std::string& dir, std::int64_t reference,
 
 result<std::string> read_fd(int fd, const std::string& path, std::string& error) {
     struct stat st {};
-    if (::fstat(fd, &st) != 0) return fail_sys(errno, error, path);
-    if (!S_ISREG(st.st_mode)) return fail(std::errc::bad_message, error, path + ": not a file");
+    if (::fstat(fd, &st) != 0) return fail_path(errno, error, path);
+    if (!S_ISREG(st.st_mode)) return fail_msg(std::errc::bad_message, error, path + ": not a file");
     if (static_cast<std::uint64_t>(st.st_size) > storage::max_file_size)
-        return fail(std::errc::file_too_large, error, path + ": larger than 1 MiB");
+        return fail_msg(std::errc::file_too_large, error, path + ": larger than 1 MiB");
     std::string data(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t done = 0;
     while (done < data.size()) {
         const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_sys(errno, error, path);
+        if (n < 0) return fail_path(errno, error, path);
         if (n == 0) break;
         done += static_cast<std::size_t>(n);
     }
@@ -211,22 +201,22 @@ result<std::string> read_fd(int fd, const std::string& path, std::string& error)
 // ---- storage --------------------------------------------------------------------------------
 
 result<storage> storage::open(std::string root, std::string& error) {
-    if (root.empty()) return fail(std::errc::invalid_argument, error, "storage: empty path");
+    if (root.empty()) return fail_msg(std::errc::invalid_argument, error, "storage: empty path");
     while (root.size() > 1 && root.back() == '/') root.pop_back();
     for (std::size_t pos = root.find('/', 1);; pos = root.find('/', pos + 1)) {
         const bool last = pos == std::string::npos;
         const std::string prefix = root.substr(0, pos);
         if (::mkdir(prefix.c_str(), last ? 0700 : 0755) == 0) {
-            if (last && ::chmod(prefix.c_str(), 0700) != 0) return fail_sys(errno, error, prefix);
+            if (last && ::chmod(prefix.c_str(), 0700) != 0) return fail_path(errno, error, prefix);
         } else if (errno != EEXIST) {
-            return fail_sys(errno, error, prefix);
+            return fail_path(errno, error, prefix);
         }
         if (last) break;
     }
     struct stat st {};
-    if (::stat(root.c_str(), &st) != 0) return fail_sys(errno, error, root);
+    if (::stat(root.c_str(), &st) != 0) return fail_path(errno, error, root);
     if (!S_ISDIR(st.st_mode))
-        return fail(std::errc::not_a_directory, error, root + ": not a folder");
+        return fail_msg(std::errc::not_a_directory, error, root + ": not a folder");
     return storage(std::move(root));
 }
 
@@ -243,15 +233,15 @@ result<void> storage::step(write_step s, std::string& error) const {
 result<std::string> storage::make_dirs(std::string_view rel, std::string& error) const {
     if (rel.empty()) return root_;
     if (!valid_rel(rel))
-        return fail(std::errc::invalid_argument, error, "unsafe path " + path(rel));
+        return fail_msg(std::errc::invalid_argument, error, "unsafe path " + path(rel));
     for (std::size_t pos = rel.find('/');; pos = rel.find('/', pos + 1)) {
         const std::string dir = path(rel.substr(0, pos));
         if (::mkdir(dir.c_str(), 0700) == 0) {
-            if (::chmod(dir.c_str(), 0700) != 0) return fail_sys(errno, error, dir);
+            if (::chmod(dir.c_str(), 0700) != 0) return fail_path(errno, error, dir);
             if (auto r = detail::fsync_dir(dir.substr(0, dir.rfind('/')), error); !r)
                 return unexpected{r.error()};
         } else if (errno != EEXIST) {
-            return fail_sys(errno, error, dir);
+            return fail_path(errno, error, dir);
         }
         if (pos == std::string_view::npos) return dir;
     }
@@ -260,7 +250,7 @@ result<std::string> storage::make_dirs(std::string_view rel, std::string& error)
 result<void> storage::store_file(std::string_view rel, std::string_view data, mode_t mode,
                                  std::string& error) const {
     if (!valid_rel(rel) || rel.starts_with("certificates/"))
-        return fail(std::errc::invalid_argument, error, "store_file: refusing " + path(rel));
+        return fail_msg(std::errc::invalid_argument, error, "store_file: refusing " + path(rel));
     const std::size_t slash = rel.rfind('/');
     const std::string_view base = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
     auto dir = make_dirs(slash == std::string_view::npos ? "" : rel.substr(0, slash), error);
@@ -275,7 +265,7 @@ result<void> storage::store_file(std::string_view rel, std::string_view data, mo
     if (::rename(tmp->path.c_str(), target.c_str()) != 0) {
         const int e = errno;
         ::unlink(tmp->path.c_str());
-        return fail_sys(e, error, target);
+        return fail_path(e, error, target);
     }
     if (auto r = step(write_step::file_renamed, error); !r) return r;
     if (auto r = detail::fsync_dir(*dir, error); !r) return r;
@@ -286,17 +276,17 @@ result<void> storage::store_file(std::string_view rel, std::string_view data, mo
 
 result<std::string> storage::load_file(std::string_view rel, std::string& error) const {
     if (!valid_rel(rel))
-        return fail(std::errc::invalid_argument, error, "unsafe path " + path(rel));
+        return fail_msg(std::errc::invalid_argument, error, "unsafe path " + path(rel));
     const std::string p = path(rel);
     unique_fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) return fail_sys(errno, error, p);
+    if (!fd) return fail_path(errno, error, p);
     return detail::read_fd(fd.get(), p, error);
 }
 
 result<void> storage::store_bundle(std::string_view issuer, std::string_view name,
                                    const cert_bundle& bundle, std::string& error) const {
     if (!is_safe_key(issuer) || !is_safe_key(name))
-        return fail(std::errc::invalid_argument, error, "store_bundle: unsafe key");
+        return fail_msg(std::errc::invalid_argument, error, "store_bundle: unsafe key");
     auto parent = make_dirs("certificates/" + std::string(issuer), error);
     if (!parent) return unexpected{parent.error()};
     const std::string link = *parent + "/" + std::string(name);
@@ -308,7 +298,7 @@ result<void> storage::store_bundle(std::string_view issuer, std::string_view nam
     const std::string new_link = *parent + "/." + std::string(name) + ".link-" + tag;
 
     if (::mkdir(vdir.c_str(), 0700) != 0 || ::chmod(vdir.c_str(), 0700) != 0)
-        return fail_sys(errno, error, vdir);
+        return fail_path(errno, error, vdir);
     // Until the swap, a failure leaves the old bundle and must take our files away.
     auto abandon = [&](std::error_code ec) {
         ::unlink(new_link.c_str());
@@ -336,16 +326,16 @@ result<void> storage::store_bundle(std::string_view issuer, std::string_view nam
     const ssize_t old_len = ::readlink(link.c_str(), old, sizeof old - 1);
     const bool was_folder = old_len < 0 && errno == EINVAL; // a plain folder from elsewhere
     if (::symlink(version.c_str(), new_link.c_str()) != 0)
-        return abandon(fail_sys(errno, error, new_link).error);
+        return abandon(fail_path(errno, error, new_link).error);
     if (auto r = detail::fsync_dir(*parent, error); !r) return abandon(r.error());
     if (auto r = step(write_step::bundle_link_made, error); !r) return abandon(r.error());
 
     if (was_folder) {
         // rename() cannot put a link over a folder; exchanging them is atomic where supported.
         if (::renameat2(AT_FDCWD, new_link.c_str(), AT_FDCWD, link.c_str(), RENAME_EXCHANGE) != 0)
-            return abandon(fail_sys(errno, error, link + " (a folder, not a bundle link)").error);
+            return abandon(fail_path(errno, error, link + " (a folder, not a bundle link)").error);
     } else if (::rename(new_link.c_str(), link.c_str()) != 0) {
-        return abandon(fail_sys(errno, error, link).error);
+        return abandon(fail_path(errno, error, link).error);
     }
     // From here on the new bundle is the current one: failures no longer remove it.
     if (auto r = step(write_step::bundle_swapped, error); !r) return r;
@@ -373,7 +363,7 @@ result<void> storage::store_bundle(std::string_view issuer, std::string_view nam
 result<cert_bundle> storage::load_bundle(std::string_view issuer, std::string_view name,
                                          std::string& error) const {
     if (!is_safe_key(issuer) || !is_safe_key(name))
-        return fail(std::errc::invalid_argument, error, "load_bundle: unsafe key");
+        return fail_msg(std::errc::invalid_argument, error, "load_bundle: unsafe key");
     const std::string link = path(certificate_path(issuer, name));
     // Each retry means a writer replaced the bundle while we read it.
     for (int attempt = 0; attempt < 16; ++attempt) {
@@ -382,14 +372,14 @@ result<cert_bundle> storage::load_bundle(std::string_view issuer, std::string_vi
         struct stat now_there {};
         if (!dir) {
             const int e = errno;
-            if (e != ENOENT) return fail_sys(e, error, link);
+            if (e != ENOENT) return fail_path(e, error, link);
             if (::lstat(link.c_str(), &here) != 0) {
-                return fail(std::errc::no_such_file_or_directory, error,
-                            link + ": no certificate stored");
+                return fail_msg(std::errc::no_such_file_or_directory, error,
+                                link + ": no certificate stored");
             }
             continue; // the link's target was just replaced
         }
-        if (::fstat(dir.get(), &here) != 0) return fail_sys(errno, error, link);
+        if (::fstat(dir.get(), &here) != 0) return fail_path(errno, error, link);
         cert_bundle b;
         bool replaced = false;
         for (auto [file, out] :
@@ -400,26 +390,28 @@ result<cert_bundle> storage::load_bundle(std::string_view issuer, std::string_vi
             if (!fd && errno == ENOENT) {
                 replaced = ::stat(link.c_str(), &now_there) != 0 || !same_file(here, now_there);
                 if (replaced) break;
-                return fail(std::errc::bad_message, error, p + ": missing (incomplete bundle)");
+                return fail_msg(std::errc::bad_message, error, p + ": missing (incomplete bundle)");
             }
-            if (!fd) return fail_sys(errno, error, p);
+            if (!fd) return fail_path(errno, error, p);
             auto data = detail::read_fd(fd.get(), p, error);
             if (!data) return unexpected{data.error()};
             *out = std::move(*data);
         }
         if (replaced) continue;
         if (!looks_like_pem(b.cert_pem, "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"))
-            return fail(std::errc::bad_message, error, link + "/cert.pem: not a PEM certificate");
+            return fail_msg(std::errc::bad_message, error,
+                            link + "/cert.pem: not a PEM certificate");
         if (!looks_like_pem(b.key_pem, "-----BEGIN ", "PRIVATE KEY-----"))
-            return fail(std::errc::bad_message, error, link + "/key.pem: not a PEM private key");
+            return fail_msg(std::errc::bad_message, error,
+                            link + "/key.pem: not a PEM private key");
         simdjson::dom::parser parser;
         simdjson::dom::element meta;
         if (parser.parse(b.meta_json).get(meta) != simdjson::SUCCESS || !meta.is_object())
-            return fail(std::errc::bad_message, error, link + "/meta.json: not a JSON object");
+            return fail_msg(std::errc::bad_message, error, link + "/meta.json: not a JSON object");
         return b;
     }
-    return fail(std::errc::bad_message, error,
-                link + ": replaced too often while reading, or a dangling link");
+    return fail_msg(std::errc::bad_message, error,
+                    link + ": replaced too often while reading, or a dangling link");
 }
 
 } // namespace ringlet::certs

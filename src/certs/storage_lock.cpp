@@ -17,16 +17,6 @@ namespace ringlet::certs {
 
 namespace {
 
-unexpected<std::error_code> fail(std::errc e, std::string& error, std::string message) {
-    error = std::move(message);
-    return {std::make_error_code(e)};
-}
-
-unexpected<std::error_code> fail_sys(int e, std::string& error, const std::string& path) {
-    error = path + ": " + errno_code(e).message();
-    return {errno_code(e)};
-}
-
 std::string hostname() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
@@ -62,7 +52,7 @@ result<std::string> claim(const std::string& dir, const std::string& key, const 
         std::string p = dir + "/" + claim_prefix(key) + id + "-" + std::to_string(generation);
         unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
         if (fd) return p;
-        if (errno != EEXIST) return fail_sys(errno, error, p);
+        if (errno != EEXIST) return fail_path(errno, error, p);
         struct stat st {};
         if (::stat(p.c_str(), &st) != 0 || fs_now == LLONG_MIN || st.st_mtime + lock_grace > fs_now)
             return std::string();
@@ -145,7 +135,7 @@ bool unparsable_lock_is_stale(std::int64_t mtime, std::int64_t now) {
 
 result<lock_attempt> try_acquire(const storage& st, std::string_view name, std::int64_t now,
                                  std::int64_t lease_seconds, std::string& error) {
-    if (lease_seconds <= 0) return fail(std::errc::invalid_argument, error, "lock: lease <= 0");
+    if (lease_seconds <= 0) return fail_msg(std::errc::invalid_argument, error, "lock: lease <= 0");
     auto dir = st.make_dirs("locks", error);
     if (!dir) return unexpected{dir.error()};
     storage_lock lock;
@@ -167,7 +157,7 @@ result<lock_attempt> try_acquire(const storage& st, std::string_view name, std::
         if (errno != EEXIST) {
             const int e = errno;
             ::unlink(tmp->path.c_str());
-            return fail_sys(e, error, lock.path_);
+            return fail_path(e, error, lock.path_);
         }
         unique_fd fd(::open(lock.path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
         struct stat cur {};
@@ -175,7 +165,7 @@ result<lock_attempt> try_acquire(const storage& st, std::string_view name, std::
         if (!fd || ::fstat(fd.get(), &cur) != 0) {
             const int e = errno;
             ::unlink(tmp->path.c_str());
-            return fail_sys(e, error, lock.path_);
+            return fail_path(e, error, lock.path_);
         }
         std::string ignored;
         auto text = detail::read_fd(fd.get(), lock.path_, ignored);
@@ -197,7 +187,7 @@ result<lock_attempt> try_acquire(const storage& st, std::string_view name, std::
                 const int e = errno;
                 ::unlink(claimed->c_str());
                 ::unlink(tmp->path.c_str());
-                return fail_sys(e, error, lock.path_);
+                return fail_path(e, error, lock.path_);
             }
             lock.held_ = true;
             RINGLET_LOG(info) << "lock " << lock.path_ << ": took over a stale lock of pid "
@@ -250,12 +240,12 @@ storage_lock::~storage_lock() {
 
 result<void> storage_lock::refresh(std::int64_t now, std::int64_t lease_seconds,
                                    std::string& error) {
-    if (!held_) return fail(std::errc::no_lock_available, error, path_ + ": not held");
-    if (lease_seconds <= 0) return fail(std::errc::invalid_argument, error, "lock: lease <= 0");
+    if (!held_) return fail_msg(std::errc::no_lock_available, error, path_ + ": not held");
+    if (lease_seconds <= 0) return fail_msg(std::errc::invalid_argument, error, "lock: lease <= 0");
     if (is_stale(info_, now)) {
         held_ = false;
-        return fail(std::errc::no_lock_available, error,
-                    path_ + ": lease expired at " + std::to_string(info_.expires));
+        return fail_msg(std::errc::no_lock_available, error,
+                        path_ + ": lease expired at " + std::to_string(info_.expires));
     }
     lock_info next = info_;
     next.refreshed = now;
@@ -268,13 +258,14 @@ result<void> storage_lock::refresh(std::int64_t now, std::int64_t lease_seconds,
         if (!claimed) return unexpected{claimed.error()};
         if (!claimed->empty()) ::unlink(claimed->c_str());
         held_ = false;
-        return fail(std::errc::no_lock_available, error, path_ + ": taken over by another process");
+        return fail_msg(std::errc::no_lock_available, error,
+                        path_ + ": taken over by another process");
     }
     if (::rename(tmp->path.c_str(), path_.c_str()) != 0) {
         const int e = errno;
         ::unlink(tmp->path.c_str());
         ::unlink(claimed->c_str());
-        return fail_sys(e, error, path_);
+        return fail_path(e, error, path_);
     }
     ::unlink(claimed->c_str());
     id_ = identity(tmp->st);
@@ -290,13 +281,13 @@ result<void> storage_lock::release(std::string& error) {
     if (!claimed) return unexpected{claimed.error()};
     if (claimed->empty() || !still(path_, id_)) {
         if (!claimed->empty()) ::unlink(claimed->c_str());
-        return fail(std::errc::no_lock_available, error,
-                    path_ + ": taken over by another process, left alone");
+        return fail_msg(std::errc::no_lock_available, error,
+                        path_ + ": taken over by another process, left alone");
     }
     const bool removed = ::unlink(path_.c_str()) == 0;
     const int e = errno;
     ::unlink(claimed->c_str());
-    if (!removed) return fail_sys(e, error, path_);
+    if (!removed) return fail_path(e, error, path_);
     return detail::fsync_dir(dir_, error);
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cerrno>
+#include <string>
 #include <system_error>
 #include <utility>
 #include <variant>
@@ -30,6 +31,21 @@ inline std::error_code errno_code(int e) noexcept {
 }
 inline unexpected<std::error_code> fail_errno(int e) noexcept {
     return {errno_code(e)};
+}
+
+// Sets `error`, the human-readable line that travels beside the code, and returns the code:
+//   return fail_msg(std::errc::bad_message, error, path + ": not a PEM certificate");
+inline unexpected<std::error_code> fail_msg(std::error_code ec, std::string& error,
+                                            std::string message) {
+    error = std::move(message);
+    return {ec};
+}
+inline unexpected<std::error_code> fail_msg(std::errc e, std::string& error, std::string message) {
+    return fail_msg(std::make_error_code(e), error, std::move(message));
+}
+// A failed system call on `path`: the errno as the code, "<path>: <reason>" as the line.
+inline unexpected<std::error_code> fail_path(int e, std::string& error, const std::string& path) {
+    return fail_msg(errno_code(e), error, path + ": " + errno_code(e).message());
 }
 
 template <class T>

@@ -34,9 +34,6 @@ namespace ringlet::certs {
 
 const std::error_category& wolfcrypt_category();
 
-// Sets `error` to `message` and returns `ec`: `return fail_msg(ec, error, "...");`.
-unexpected<std::error_code> fail_msg(std::error_code ec, std::string& error, std::string message);
-unexpected<std::error_code> fail_msg(std::errc e, std::string& error, std::string message);
 // A failed wolfCrypt call (`ret` its return value; 0 counts as BAD_FUNC_ARG): `error` becomes
 // "<what>: <wolfCrypt's reason>".
 unexpected<std::error_code> fail_wc(int ret, std::string& error, std::string_view what);

@@ -16,11 +16,6 @@ namespace ringlet::certs::acme {
 
 namespace {
 
-unexpected<std::error_code> fail(std::errc e, std::string& error, std::string message) {
-    error = std::move(message);
-    return unexpected{std::make_error_code(e)};
-}
-
 identifier identifier_for(const std::string& name) {
     in6_addr a6;
     in_addr a4;
@@ -93,7 +88,8 @@ rt::task<bool> client::wait(std::int64_t ns) {
 
 rt::task<result<http::client_response>> client::get(std::string_view url, std::string& error) {
     auto u = http::parse_url(url);
-    if (!u) co_return fail(std::errc::invalid_argument, error, "bad ACME URL " + std::string(url));
+    if (!u)
+        co_return fail_msg(std::errc::invalid_argument, error, "bad ACME URL " + std::string(url));
     if (stopped(error)) co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
     http::client_request req;
     req.target = std::move(*u);
@@ -103,7 +99,7 @@ rt::task<result<http::client_response>> client::get(std::string_view url, std::s
 
 rt::task<result<void>> client::fresh_nonce(std::string& error) {
     auto u = http::parse_url(dir_.new_nonce);
-    if (!u) co_return fail(std::errc::invalid_argument, error, "bad newNonce URL");
+    if (!u) co_return fail_msg(std::errc::invalid_argument, error, "bad newNonce URL");
     http::client_request req;
     req.method = "HEAD";
     req.target = std::move(*u);
@@ -112,9 +108,9 @@ rt::task<result<void>> client::fresh_nonce(std::string& error) {
     if (!r) co_return unexpected{r.error()};
     auto n = r->header("Replay-Nonce");
     if (!n || n->empty()) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME newNonce: no Replay-Nonce in the response (HTTP " +
-                           std::to_string(r->status) + ")");
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME newNonce: no Replay-Nonce in the response (HTTP " +
+                               std::to_string(r->status) + ")");
     }
     nonce_ = std::string(*n);
     co_return result<void>{};
@@ -124,11 +120,12 @@ rt::task<result<http::client_response>> client::post(std::string_view what, std:
                                                      std::string_view payload, bool use_jwk,
                                                      std::string& error) {
     auto u = http::parse_url(url);
-    if (!u) co_return fail(std::errc::invalid_argument, error, "bad ACME URL " + std::string(url));
+    if (!u)
+        co_return fail_msg(std::errc::invalid_argument, error, "bad ACME URL " + std::string(url));
     if (o_.directory_url.starts_with("https://") && !u->https()) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME " + std::string(what) + ": the CA sent a plain-http URL (" +
-                           std::string(url) + ") for an https directory; refusing");
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME " + std::string(what) + ": the CA sent a plain-http URL (" +
+                               std::string(url) + ") for an https directory; refusing");
     }
     for (int attempt = 0;; ++attempt) {
         if (stopped(error)) {
@@ -157,8 +154,8 @@ rt::task<result<http::client_response>> client::post(std::string_view what, std:
             RINGLET_LOG(debug) << "acme: " << what << ": badNonce, retrying";
             continue;
         }
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME " + std::string(what) + " failed: " + describe(p));
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME " + std::string(what) + " failed: " + describe(p));
     }
 }
 
@@ -171,9 +168,9 @@ rt::task<result<void>> client::open(const account_key& key, std::string_view ema
         co_return unexpected{r.error()};
     }
     if (r->status != 200) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME directory " + o_.directory_url + ": HTTP " +
-                           std::to_string(r->status) + " (is this an ACME directory URL?)");
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME directory " + o_.directory_url + ": HTTP " +
+                               std::to_string(r->status) + " (is this an ACME directory URL?)");
     }
     auto d = parse_directory(r->body, error);
     if (!d) {
@@ -182,10 +179,10 @@ rt::task<result<void>> client::open(const account_key& key, std::string_view ema
     }
     dir_ = std::move(*d);
     if (dir_.meta.external_account_required && !eab) {
-        co_return fail(std::errc::invalid_argument, error,
-                       "the CA at " + o_.directory_url +
-                           " requires external account binding: set acme.eab (key_id and "
-                           "hmac_key from the CA)");
+        co_return fail_msg(std::errc::invalid_argument, error,
+                           "the CA at " + o_.directory_url +
+                               " requires external account binding: set acme.eab (key_id and "
+                               "hmac_key from the CA)");
     }
     json_object payload;
     payload.add("termsOfServiceAgreed", true);
@@ -203,15 +200,15 @@ rt::task<result<void>> client::open(const account_key& key, std::string_view ema
     if (!a) co_return unexpected{a.error()};
     auto location = a->header("Location");
     if (!location || location->empty()) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME newAccount: no Location header (the account URL)");
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME newAccount: no Location header (the account URL)");
     }
     auto acc = parse_account(a->body, error);
     if (!acc) co_return unexpected{acc.error()};
     if (acc->status != account_status::valid) {
-        co_return fail(std::errc::permission_denied, error,
-                       "ACME account " + std::string(*location) + " is " +
-                           std::string(to_string(acc->status)));
+        co_return fail_msg(std::errc::permission_denied, error,
+                           "ACME account " + std::string(*location) + " is " +
+                               std::string(to_string(acc->status)));
     }
     account_url_ = std::string(*location);
     co_return result<void>{};
@@ -230,12 +227,12 @@ client::poll_authorization(const std::string& url, std::int64_t deadline, std::s
             after = http::parse_retry_after(*ra, ::time(nullptr));
         std::int64_t wait = poll_delay_ns(after, attempt);
         if (rt::reactor::clock_now() + wait > deadline) {
-            co_return fail(std::errc::timed_out, error,
-                           "ACME authorization for " + a->identifier.value +
-                               " still pending after the poll budget");
+            co_return fail_msg(std::errc::timed_out, error,
+                               "ACME authorization for " + a->identifier.value +
+                                   " still pending after the poll budget");
         }
         if (!co_await this->wait(wait)) {
-            co_return fail(std::errc::operation_canceled, error, "stopped");
+            co_return fail_msg(std::errc::operation_canceled, error, "stopped");
         }
     }
 }
@@ -255,12 +252,12 @@ rt::task<result<order>> client::poll_order(const std::string& url, std::int64_t 
             after = http::parse_retry_after(*ra, ::time(nullptr));
         std::int64_t wait = poll_delay_ns(after, attempt);
         if (rt::reactor::clock_now() + wait > deadline) {
-            co_return fail(std::errc::timed_out, error,
-                           "ACME order " + url + " still " + std::string(to_string(o->status)) +
-                               " after the poll budget");
+            co_return fail_msg(std::errc::timed_out, error,
+                               "ACME order " + url + " still " + std::string(to_string(o->status)) +
+                                   " after the poll budget");
         }
         if (!co_await this->wait(wait)) {
-            co_return fail(std::errc::operation_canceled, error, "stopped");
+            co_return fail_msg(std::errc::operation_canceled, error, "stopped");
         }
     }
 }
@@ -270,8 +267,8 @@ client::download(const std::string& url, std::string_view preferred_chain, std::
     auto r = co_await post("certificate download", url, "", false, error);
     if (!r) co_return unexpected{r.error()};
     if (r->body.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME certificate download: the response holds no PEM certificate");
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME certificate download: the response holds no PEM certificate");
     }
     if (preferred_chain.empty() || top_issuer_name(r->body) == preferred_chain) {
         co_return std::move(r->body);
@@ -322,7 +319,8 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
     auto r = co_await post("newOrder", dir_.new_order, payload.str(), false, error);
     if (!r) co_return unexpected{r.error()};
     auto location = r->header("Location");
-    if (!location) co_return fail(std::errc::protocol_error, error, "ACME newOrder: no Location");
+    if (!location)
+        co_return fail_msg(std::errc::protocol_error, error, "ACME newOrder: no Location");
     order_result out;
     out.order_url = std::string(*location);
     auto ord = parse_order(r->body, error);
@@ -349,17 +347,17 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
         if (!authz) co_return unexpected{authz.error()};
         if (authz->status == authorization_status::valid) continue; // reused
         if (authz->status != authorization_status::pending) {
-            co_return fail(std::errc::protocol_error, error,
-                           "ACME authorization for " + authz->identifier.value + " is " +
-                               std::string(to_string(authz->status)));
+            co_return fail_msg(std::errc::protocol_error, error,
+                               "ACME authorization for " + authz->identifier.value + " is " +
+                                   std::string(to_string(authz->status)));
         }
         auto ch = std::find_if(authz->challenges.begin(), authz->challenges.end(),
                                [&](const challenge& c) { return c.kind == type; });
         if (ch == authz->challenges.end()) {
             challenge_failed = true;
-            co_return fail(std::errc::not_supported, error,
-                           "the CA offers no " + std::string(to_string(type)) + " challenge for " +
-                               authz->identifier.value);
+            co_return fail_msg(std::errc::not_supported, error,
+                               "the CA offers no " + std::string(to_string(type)) +
+                                   " challenge for " + authz->identifier.value);
         }
         std::string key_auth = key_authorization(ch->token, *key_);
         auto shown = responder.present(type, authz->identifier, ch->token, key_auth, error);
@@ -367,7 +365,7 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
         started.push_back({url, ch->url, ch->token, authz->identifier});
     }
     if (!started.empty() && o_.present_delay_ns > 0 && !co_await wait(o_.present_delay_ns)) {
-        co_return fail(std::errc::operation_canceled, error, "stopped");
+        co_return fail_msg(std::errc::operation_canceled, error, "stopped");
     }
     for (const pending& p : started) {
         auto cr = co_await post("challenge", p.challenge_url, "{}", false, error);
@@ -382,19 +380,19 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
         for (const challenge& c : authz->challenges) {
             if (c.kind == type && c.error) why = describe(*c.error);
         }
-        co_return fail(std::errc::permission_denied, error,
-                       "ACME " + std::string(to_string(type)) + " validation of " +
-                           authz->identifier.value + " failed" +
-                           (why.empty() ? std::string() : ": " + why));
+        co_return fail_msg(std::errc::permission_denied, error,
+                           "ACME " + std::string(to_string(type)) + " validation of " +
+                               authz->identifier.value + " failed" +
+                               (why.empty() ? std::string() : ": " + why));
     }
 
     // Finalize once the order is ready.
     auto ready = co_await poll_order(out.order_url, deadline, error);
     if (!ready) co_return unexpected{ready.error()};
     if (ready->status == order_status::invalid) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME order " + out.order_url + " became invalid" +
-                           (ready->error ? ": " + describe(*ready->error) : std::string()));
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME order " + out.order_url + " became invalid" +
+                               (ready->error ? ": " + describe(*ready->error) : std::string()));
     }
     if (ready->status == order_status::ready) {
         json_object fin;
@@ -405,10 +403,10 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
         if (!ready) co_return unexpected{ready.error()};
     }
     if (ready->status != order_status::valid || ready->certificate.empty()) {
-        co_return fail(std::errc::protocol_error, error,
-                       "ACME order " + out.order_url + " ended " +
-                           std::string(to_string(ready->status)) +
-                           (ready->error ? ": " + describe(*ready->error) : std::string()));
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME order " + out.order_url + " ended " +
+                               std::string(to_string(ready->status)) +
+                               (ready->error ? ": " + describe(*ready->error) : std::string()));
     }
     out.certificate_url = ready->certificate;
     auto chain = co_await download(ready->certificate, preferred_chain, error);
