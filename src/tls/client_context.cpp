@@ -6,13 +6,6 @@ namespace ringlet::tls {
 
 namespace {
 
-constexpr char cipher_list[] = "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:"
-                               "TLS13-CHACHA20-POLY1305-SHA256:"
-                               "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                               "ECDHE-ECDSA-CHACHA20-POLY1305:"
-                               "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
-                               "ECDHE-RSA-CHACHA20-POLY1305";
-
 // wolfSSL 5.7.2 built without OPENSSL_ALL has no wolfSSL_CTX_get_verify_mode and no CTX ex_data,
 // so an insecure context is marked through the one user pointer a client context never uses
 // otherwise: the password-callback data (client contexts load no encrypted keys).
@@ -26,20 +19,10 @@ result<ctx_ptr> fail(std::string& error, std::string msg) {
 } // namespace
 
 result<ctx_ptr> make_client_context(const client_options& o, std::string& error) {
-    init_library();
-    ctx_ptr ctx(wolfSSL_CTX_new(wolfSSLv23_client_method()));
-    if (!ctx) return fail(error, "cannot create a TLS context (out of memory)");
-    WOLFSSL_CTX* c = ctx.get();
-    if (wolfSSL_CTX_SetMinVersion(c, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot restrict TLS versions");
-    }
     int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
-    if (wolfSSL_CTX_set_groups(c, groups, 3) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot set key exchange groups");
-    }
-    if (wolfSSL_CTX_set_cipher_list(c, cipher_list) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot set the cipher list");
-    }
+    auto ctx = new_context(wolfSSLv23_client_method(), groups, error);
+    if (!ctx) return unexpected{ctx.error()};
+    WOLFSSL_CTX* c = ctx->get();
 
     if (o.insecure) {
         wolfSSL_CTX_set_verify(c, WOLFSSL_VERIFY_NONE, nullptr);
@@ -87,7 +70,7 @@ result<ctx_ptr> make_client_context(const client_options& o, std::string& error)
     if (!o.session_tickets) wolfSSL_CTX_no_ticket_TLSv13(c);
     wolfSSL_CTX_SetIORecv(c, tls_stream::io_recv);
     wolfSSL_CTX_SetIOSend(c, tls_stream::io_send);
-    return ctx;
+    return std::move(*ctx);
 }
 
 bool verifies_peer(WOLFSSL_CTX* client_ctx) noexcept {

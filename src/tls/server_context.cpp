@@ -6,13 +6,6 @@ namespace ringlet::tls {
 
 namespace {
 
-constexpr char cipher_list[] = "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:"
-                               "TLS13-CHACHA20-POLY1305-SHA256:"
-                               "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                               "ECDHE-ECDSA-CHACHA20-POLY1305:"
-                               "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
-                               "ECDHE-RSA-CHACHA20-POLY1305";
-
 result<ctx_ptr> fail(std::string& error, std::string msg) {
     error = std::move(msg);
     return fail_errno(EINVAL);
@@ -22,20 +15,10 @@ result<ctx_ptr> fail(std::string& error, std::string msg) {
 
 result<ctx_ptr> make_server_context(const certificate& cert, const ticket_context* tickets,
                                     std::string& error) {
-    init_library();
-    ctx_ptr ctx(wolfSSL_CTX_new(wolfSSLv23_server_method()));
-    if (!ctx) return fail(error, "cannot create a TLS context (out of memory)");
-    WOLFSSL_CTX* c = ctx.get();
-    if (wolfSSL_CTX_SetMinVersion(c, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot restrict TLS versions");
-    }
     int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1};
-    if (wolfSSL_CTX_set_groups(c, groups, 2) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot set key exchange groups");
-    }
-    if (wolfSSL_CTX_set_cipher_list(c, cipher_list) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot set the cipher list");
-    }
+    auto ctx = new_context(wolfSSLv23_server_method(), groups, error);
+    if (!ctx) return unexpected{ctx.error()};
+    WOLFSSL_CTX* c = ctx->get();
     if (wolfSSL_CTX_use_certificate_chain_buffer(
             c, reinterpret_cast<const unsigned char*>(cert.chain_pem.data()),
             static_cast<long>(cert.chain_pem.size())) != WOLFSSL_SUCCESS) {
@@ -58,7 +41,7 @@ result<ctx_ptr> make_server_context(const certificate& cert, const ticket_contex
     }
     wolfSSL_CTX_SetIORecv(c, tls_stream::io_recv);
     wolfSSL_CTX_SetIOSend(c, tls_stream::io_send);
-    return ctx;
+    return std::move(*ctx);
 }
 
 } // namespace ringlet::tls

@@ -8,7 +8,10 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
+#include "ringlet/base/result.hpp"
+
 #include <memory>
+#include <span>
 #include <string>
 
 namespace ringlet::tls {
@@ -31,5 +34,10 @@ void init_library();
 
 // "wolfSSL error -313: ..." for an error code from wolfSSL_get_error or a wolfCrypt call.
 std::string error_text(int code);
+
+// A new context (initialising the library) with the policy every context shares, server or
+// client: TLS 1.2 and 1.3 only; the key exchange `groups` in order; AEAD ciphers only (AES-GCM
+// first: AES-NI makes it the fastest here; ChaCha20-Poly1305 for peers without AES hardware).
+result<ctx_ptr> new_context(WOLFSSL_METHOD* method, std::span<int> groups, std::string& error);
 
 } // namespace ringlet::tls
