@@ -214,6 +214,19 @@ rt::task<result<void>> client::open(const account_key& key, std::string_view ema
     co_return result<void>{};
 }
 
+rt::task<result<void>> client::before_next_poll(const http::client_response& r, int attempt,
+                                                std::int64_t deadline, std::string still,
+                                                std::string& error) {
+    std::optional<std::int64_t> after;
+    if (auto ra = r.header("Retry-After")) after = http::parse_retry_after(*ra, ::time(nullptr));
+    std::int64_t pause = poll_delay_ns(after, attempt);
+    if (rt::reactor::clock_now() + pause > deadline) {
+        co_return fail_msg(std::errc::timed_out, error, still + " after the poll budget");
+    }
+    if (!co_await wait(pause)) co_return fail_msg(std::errc::operation_canceled, error, "stopped");
+    co_return result<void>{};
+}
+
 rt::task<result<authorization>>
 client::poll_authorization(const std::string& url, std::int64_t deadline, std::string& error) {
     for (int attempt = 0;; ++attempt) {
@@ -222,18 +235,10 @@ client::poll_authorization(const std::string& url, std::int64_t deadline, std::s
         auto a = parse_authorization(r->body, error);
         if (!a) co_return unexpected{a.error()};
         if (a->status != authorization_status::pending) co_return std::move(*a);
-        std::optional<std::int64_t> after;
-        if (auto ra = r->header("Retry-After"))
-            after = http::parse_retry_after(*ra, ::time(nullptr));
-        std::int64_t wait = poll_delay_ns(after, attempt);
-        if (rt::reactor::clock_now() + wait > deadline) {
-            co_return fail_msg(std::errc::timed_out, error,
-                               "ACME authorization for " + a->identifier.value +
-                                   " still pending after the poll budget");
-        }
-        if (!co_await this->wait(wait)) {
-            co_return fail_msg(std::errc::operation_canceled, error, "stopped");
-        }
+        auto more = co_await before_next_poll(
+            *r, attempt, deadline,
+            "ACME authorization for " + a->identifier.value + " still pending", error);
+        if (!more) co_return unexpected{more.error()};
     }
 }
 
@@ -247,18 +252,10 @@ rt::task<result<order>> client::poll_order(const std::string& url, std::int64_t 
         if (o->status != order_status::pending && o->status != order_status::processing) {
             co_return std::move(*o);
         }
-        std::optional<std::int64_t> after;
-        if (auto ra = r->header("Retry-After"))
-            after = http::parse_retry_after(*ra, ::time(nullptr));
-        std::int64_t wait = poll_delay_ns(after, attempt);
-        if (rt::reactor::clock_now() + wait > deadline) {
-            co_return fail_msg(std::errc::timed_out, error,
-                               "ACME order " + url + " still " + std::string(to_string(o->status)) +
-                                   " after the poll budget");
-        }
-        if (!co_await this->wait(wait)) {
-            co_return fail_msg(std::errc::operation_canceled, error, "stopped");
-        }
+        auto more = co_await before_next_poll(
+            *r, attempt, deadline,
+            "ACME order " + url + " still " + std::string(to_string(o->status)), error);
+        if (!more) co_return unexpected{more.error()};
     }
 }
 

@@ -96,6 +96,11 @@ private:
     // Sleeps `ns` in short steps; false when cancelled meanwhile.
     rt::task<bool> wait(std::int64_t ns);
     bool stopped(std::string& error) const;
+    // After a poll that found the object unfinished: waits as Retry-After (or the default)
+    // says, or fails with timed_out ("<still> after the poll budget") past `deadline`.
+    rt::task<result<void>> before_next_poll(const http::client_response& r, int attempt,
+                                            std::int64_t deadline, std::string still,
+                                            std::string& error);
     rt::task<result<authorization>> poll_authorization(const std::string& url,
                                                        std::int64_t deadline, std::string& error);
     rt::task<result<acme::order>> poll_order(const std::string& url, std::int64_t deadline,
