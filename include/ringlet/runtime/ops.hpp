@@ -117,7 +117,8 @@ inline auto async_sendmsg(int fd, const msghdr* msg, std::int64_t timeout_ns = 0
 
 // Connects `fd` to `addr` (IORING_OP_CONNECT; works on a non-blocking socket: the kernel waits
 // for the handshake). Returns 0 once connected. `addr` must stay valid until the co_await returns.
-inline auto async_connect(int fd, const sockaddr* addr, socklen_t len, std::int64_t timeout_ns = 0) {
+inline auto async_connect(int fd, const sockaddr* addr, socklen_t len,
+                          std::int64_t timeout_ns = 0) {
     return uring_op([=](io_uring_sqe* s) { io_uring_prep_connect(s, fd, addr, len); }, timeout_ns);
 }
 
