@@ -146,6 +146,16 @@ class Server:
                 args += [flag, _fmt(value)]
         return args + self.extra
 
+    # What start() waits for in the log; subclasses say what a started server of theirs logs.
+    _waiting_for = "'listening on' line"
+
+    def _ready(self, log: str) -> bool:
+        """True once `log` shows the server started; sets the ports it learned."""
+        m = LISTEN_RE.search(log)
+        if m:
+            self.port = int(m.group(1))
+        return m is not None
+
     def start(self) -> "Server":
         self._dir = tempfile.mkdtemp(prefix="ringlet-srv-")
         self.pidfile = os.path.join(self._dir, "ringlet.pid")
@@ -163,9 +173,8 @@ class Server:
         _live.add(self.proc)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
-            m = LISTEN_RE.search(self.log())
-            if m:
-                self.port = int(m.group(1))
+            log = self.log()
+            if self._ready(log):
                 return self
             if self.proc.poll() is not None:
                 log = self.log()
@@ -176,7 +185,7 @@ class Server:
                 self.kill()
                 log = self.log()
                 self._cleanup()
-                raise AssertionError(f"no 'listening on' line within {START_TIMEOUT} s:\n{log}")
+                raise AssertionError(f"no {self._waiting_for} within {START_TIMEOUT} s:\n{log}")
             time.sleep(0.02)
 
     def signal(self, sig=signal.SIGTERM) -> None:
@@ -994,42 +1003,20 @@ class TlsServer(Server):
                 args += [flag, _fmt(value)]
         return args + self.extra
 
+    _waiting_for = "'listening on https://' and 'redirecting' lines"
+
+    def _ready(self, log: str) -> bool:
+        m, r = TLS_LISTEN_RE.search(log), TLS_REDIRECT_RE.search(log)
+        if m and r:
+            self.port = int(m.group(1))
+            self.http_port = int(r.group(1))
+        return bool(m and r)
+
     def start(self) -> "TlsServer":
         if self.storage is None:
             self._own_storage = tempfile.mkdtemp(prefix="ringlet-storage-")
             self.storage = os.path.join(self._own_storage, "storage")
-        self._dir = tempfile.mkdtemp(prefix="ringlet-srv-")
-        self.pidfile = os.path.join(self._dir, "ringlet.pid")
-        self._log_path = os.path.join(self._dir, "stderr.log")
-        try:
-            argv = self.argv()
-            self._log_file = open(self._log_path, "wb")
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=self._log_file, stderr=self._log_file,
-                                         preexec_fn=_die_with_parent)
-        except BaseException:
-            self._cleanup()
-            raise
-        _live.add(self.proc)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            log = self.log()
-            m, r = TLS_LISTEN_RE.search(log), TLS_REDIRECT_RE.search(log)
-            if m and r:
-                self.port = int(m.group(1))
-                self.http_port = int(r.group(1))
-                return self
-            if self.proc.poll() is not None:
-                self._cleanup()
-                raise AssertionError(f"ringlet exited with {self.proc.returncode} during "
-                                     f"startup:\n{log}")
-            if time.monotonic() > deadline:
-                self.kill()
-                log = self.log()
-                self._cleanup()
-                raise AssertionError(f"no 'listening on https://' and 'redirecting' lines "
-                                     f"within {START_TIMEOUT} s:\n{log}")
-            time.sleep(0.02)
+        return super().start()
 
     def _cleanup(self) -> None:
         super()._cleanup()
@@ -1422,38 +1409,14 @@ class ConfigServer(Server):
         return [ringlet_bin(), "serve", "--config", self.config, "--pidfile",
                 self.pidfile] + self.extra
 
-    def start(self) -> "ConfigServer":
-        self._dir = tempfile.mkdtemp(prefix="ringlet-srv-")
-        self.pidfile = os.path.join(self._dir, "ringlet.pid")
-        self._log_path = os.path.join(self._dir, "stderr.log")
-        try:
-            argv = self.argv()
-            self._log_file = open(self._log_path, "wb")
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=self._log_file, stderr=self._log_file,
-                                         preexec_fn=_die_with_parent)
-        except BaseException:
-            self._cleanup()
-            raise
-        _live.add(self.proc)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            log = self.log()
-            if self.status() and re.search(r"listening on |redirecting http://", log):
-                m = TLS_LISTEN_RE.search(log)
-                self.port = int(m.group(1)) if m else None
-                return self
-            if self.proc.poll() is not None:
-                self._cleanup()
-                raise AssertionError(f"ringlet exited with {self.proc.returncode} during "
-                                     f"startup:\n{log}")
-            if time.monotonic() > deadline:
-                self.kill()
-                log = self.log()
-                self._cleanup()
-                raise AssertionError(f"no status file and 'listening' line within "
-                                     f"{START_TIMEOUT} s:\n{log}")
-            time.sleep(0.02)
+    _waiting_for = "status file and 'listening' line"
+
+    def _ready(self, log: str) -> bool:
+        if not (self.status() and re.search(r"listening on |redirecting http://", log)):
+            return False
+        m = TLS_LISTEN_RE.search(log)
+        self.port = int(m.group(1)) if m else None
+        return True
 
     @property
     def status_path(self) -> str:
