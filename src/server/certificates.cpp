@@ -238,12 +238,13 @@ std::shared_ptr<const tls::cert_table> certificate_manager::maintain(std::int64_
 }
 
 std::int64_t certificate_manager::next_due() const {
-    // ACME first: a running order is watched every step (its result is published at once), and
-    // a pause after a failed internal renewal must not delay a finished order.
+    // ACME first: a finished order is published at the next step, and a pause after a failed
+    // internal renewal must not delay it. A running order needs no steps until it finishes (it
+    // then sets `issued`, or `next_attempt` after a failure).
     std::int64_t acme_due = std::numeric_limits<std::int64_t>::max();
     for (const managed& m : certs_) {
         if (!m.acme) continue;
-        if (m.acme->running || m.acme->issued) return 0;
+        if (m.acme->issued) return 0;
         if (m.acme->next_attempt) acme_due = std::min(acme_due, m.acme->next_attempt);
     }
     if (retry_at_) return std::min(retry_at_, acme_due);
@@ -251,7 +252,8 @@ std::int64_t certificate_manager::next_due() const {
     for (const managed& m : certs_) {
         if (m.acme) {
             if (m.acme->next_attempt) due = std::min(due, m.acme->next_attempt);
-            if (m.internal) continue; // a stand-in: replaced by the order, not renewed
+            // A stand-in is replaced by the order, not renewed; a renewal under way is not due.
+            if (m.internal || m.acme->running) continue;
         }
         if (m.internal || m.acme)
             due = std::min(due, certs::renewal_time(m.cert.not_before, m.cert.not_after));
