@@ -256,7 +256,8 @@ rt::task<result<client_response>> fetch(const client_request& req, WOLFSSL_CTX* 
         co_return st.fail<R>(errno_code(EINVAL), st.origin + " needs a TLS client context");
     }
 
-    auto eps = net::resolve(u.host, u.port, error);
+    auto eps = co_await net::async_resolve(
+        u.host, u.port, error, std::max<std::int64_t>(1, deadline - rt::reactor::clock_now()));
     if (!eps) co_return unexpected{eps.error()};
 
     unique_fd fd;

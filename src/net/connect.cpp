@@ -6,10 +6,16 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <system_error>
+#include <thread>
 
 namespace ringlet::net {
 
@@ -52,6 +58,24 @@ bool numeric(std::string_view host, std::uint16_t port, endpoint& out) {
 struct addrinfo_deleter {
     void operator()(addrinfo* a) const noexcept { freeaddrinfo(a); }
 };
+
+// What a resolver thread hands back. Shared: whichever of the thread and the waiting coroutine
+// lets go last frees it (a timed-out wait leaves the thread running).
+struct lookup {
+    unique_fd bell; // eventfd, written once the answer is in
+    std::string host;
+    std::uint16_t port = 0;
+    std::string error;
+    result<std::vector<endpoint>> answer = fail_errno(EHOSTUNREACH);
+    std::atomic<bool> done{false};
+};
+
+void run_lookup(const std::shared_ptr<lookup>& l) {
+    l->answer = resolve(l->host, l->port, l->error);
+    l->done.store(true, std::memory_order_release);
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = ::write(l->bell.get(), &one, sizeof one);
+}
 
 } // namespace
 
@@ -101,6 +125,40 @@ result<std::vector<endpoint>> resolve(std::string_view host, std::uint16_t port,
         return fail_errno(EHOSTUNREACH);
     }
     return out;
+}
+
+rt::task<result<std::vector<endpoint>>> async_resolve(std::string_view host, std::uint16_t port,
+                                                      std::string& error, std::int64_t timeout_ns) {
+    // What needs no DNS is answered here, without a thread.
+    endpoint e;
+    std::string lower(host);
+    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (host.empty() || host.find('\0') != std::string_view::npos || numeric(host, port, e) ||
+        lower == "localhost" || lower == "localhost.") {
+        co_return resolve(host, port, error);
+    }
+    auto l = std::make_shared<lookup>();
+    l->bell.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    l->host = std::string(host);
+    l->port = port;
+    bool started = false;
+    if (l->bell) {
+        try {
+            std::thread([l] { run_lookup(l); }).detach();
+            started = true;
+        } catch (const std::system_error&) {
+            // No thread to be had (RLIMIT_NPROC, memory): resolve here rather than fail.
+        }
+    }
+    if (!started) co_return resolve(host, port, error);
+    auto ready = co_await rt::async_poll(l->bell.get(), POLLIN, timeout_ns);
+    if (!ready || !l->done.load(std::memory_order_acquire)) {
+        error = "resolve " + l->host + ": no answer within " +
+                std::to_string(timeout_ns / 1'000'000) + " ms";
+        co_return fail_errno(ETIMEDOUT);
+    }
+    error = std::move(l->error);
+    co_return std::move(l->answer);
 }
 
 rt::task<result<unique_fd>> async_connect(const endpoint& to, std::int64_t timeout_ns) {

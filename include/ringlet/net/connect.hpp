@@ -1,9 +1,11 @@
 // Outgoing TCP connections: name resolution and an io_uring connect.
 //
 // Used by the control thread (ACME, OCSP) and the load generator. resolve() calls getaddrinfo,
-// which blocks the calling thread for as long as DNS takes: acceptable on the control thread,
-// never on a serving reactor (resolve once up front there). Numeric addresses and "localhost"
-// are answered without getaddrinfo, so tests and local targets never depend on DNS.
+// which blocks the calling thread for as long as DNS takes (seconds, with a dead resolver), so
+// it is for start-up and tools only. A reactor uses async_resolve(): getaddrinfo runs on a
+// short-lived thread of its own while the reactor goes on (on the control thread, a stuck DNS
+// server must not hold up SIGTERM, SIGUSR1 or the other sites' renewals). Numeric addresses and
+// "localhost" are answered without getaddrinfo, so tests and local targets never depend on DNS.
 //
 //   std::string err;
 //   auto eps = net::resolve("127.0.0.1", 8443, err);        // [127.0.0.1:8443]
@@ -31,6 +33,12 @@ namespace ringlet::net {
 // an empty or malformed host.
 result<std::vector<endpoint>> resolve(std::string_view host, std::uint16_t port,
                                       std::string& error);
+
+// resolve() without blocking the reactor: the same answers and errors, plus timed_out ("resolve
+// HOST: no answer within N ms") when `timeout_ns` (> 0) passes first. A lookup that times out is
+// left to finish on its thread and its answer is dropped. Reactor thread only.
+rt::task<result<std::vector<endpoint>>> async_resolve(std::string_view host, std::uint16_t port,
+                                                      std::string& error, std::int64_t timeout_ns);
 
 // A connected, non-blocking SOCK_STREAM socket (CLOEXEC, TCP_NODELAY) to `to`. Fails with
 // the connect errno (connection_refused, network_unreachable, ...) or timed_out when
