@@ -19,11 +19,6 @@ namespace ringlet::tls {
 
 namespace {
 
-result<certificate> fail(std::string& error, std::string msg) {
-    error = std::move(msg);
-    return fail_errno(EINVAL);
-}
-
 std::int64_t to_unix(const WOLFSSL_ASN1_TIME* t) {
     struct tm tm {};
     if (!t || wolfSSL_ASN1_TIME_to_tm(t, &tm) != WOLFSSL_SUCCESS) return 0;
@@ -89,17 +84,19 @@ result<certificate> parse_certificate(std::string_view cert_pem, std::string_vie
     std::string cl(cert_label), kl(key_label);
     certificate c;
     if (!split_pem_chain(cert_pem, c.chain_der, c.chain_pem)) {
-        return fail(error, cl + ": malformed PEM certificate block");
+        return fail_msg(errno_code(EINVAL), error, cl + ": malformed PEM certificate block");
     }
-    if (c.chain_der.empty()) return fail(error, cl + ": no certificate found (expected PEM)");
+    if (c.chain_der.empty())
+        return fail_msg(errno_code(EINVAL), error, cl + ": no certificate found (expected PEM)");
 
     std::vector<x509_ptr> chain;
     for (auto& der : c.chain_der) {
         chain.emplace_back(wolfSSL_X509_load_certificate_buffer(
             der.data(), static_cast<int>(der.size()), WOLFSSL_FILETYPE_ASN1));
         if (!chain.back()) {
-            return fail(error,
-                        cl + ": certificate " + std::to_string(chain.size()) + " does not parse");
+            return fail_msg(errno_code(EINVAL), error,
+                            cl + ": certificate " + std::to_string(chain.size()) +
+                                " does not parse");
         }
     }
     WOLFSSL_X509* leaf = chain.front().get();
@@ -121,21 +118,25 @@ result<certificate> parse_certificate(std::string_view cert_pem, std::string_vie
         bool sig_ok = pk && wolfSSL_X509_verify(child, pk) == WOLFSSL_SUCCESS;
         if (pk) wolfSSL_EVP_PKEY_free(pk);
         if (!names_match || !sig_ok) {
-            return fail(error, cl + ": chain out of order: certificate " + std::to_string(i + 1) +
-                                   " is not issued by certificate " + std::to_string(i + 2) +
-                                   " (list the leaf first, then each issuer)");
+            return fail_msg(errno_code(EINVAL), error,
+                            cl + ": chain out of order: certificate " + std::to_string(i + 1) +
+                                " is not issued by certificate " + std::to_string(i + 2) +
+                                " (list the leaf first, then each issuer)");
         }
     }
 
-    if (now < c.not_before) return fail(error, cl + ": certificate is not valid yet");
-    if (now >= c.not_after) return fail(error, cl + ": certificate has expired");
+    if (now < c.not_before)
+        return fail_msg(errno_code(EINVAL), error, cl + ": certificate is not valid yet");
+    if (now >= c.not_after)
+        return fail_msg(errno_code(EINVAL), error, cl + ": certificate has expired");
 
     // The private key: EC or RSA, PEM (traditional or PKCS#8).
     std::vector<unsigned char> key(key_pem.size() + 1);
     int n = wc_KeyPemToDer(reinterpret_cast<const unsigned char*>(key_pem.data()),
                            static_cast<int>(key_pem.size()), key.data(),
                            static_cast<int>(key.size()), nullptr);
-    if (n <= 0) return fail(error, kl + ": no private key found (expected PEM)");
+    if (n <= 0)
+        return fail_msg(errno_code(EINVAL), error, kl + ": no private key found (expected PEM)");
     key.resize(static_cast<std::size_t>(n));
     c.key_der = std::move(key);
     c.key_is_rsa = wolfSSL_X509_get_pubkey_type(leaf) == RSAk;
@@ -150,7 +151,9 @@ result<certificate> parse_certificate(std::string_view cert_pem, std::string_vie
                                                 static_cast<long>(c.key_der.size()),
                                                 WOLFSSL_FILETYPE_ASN1) == WOLFSSL_SUCCESS &&
               wolfSSL_CTX_check_private_key(ctx.get()) == WOLFSSL_SUCCESS;
-    if (!ok) return fail(error, kl + ": private key does not match the certificate in " + cl);
+    if (!ok)
+        return fail_msg(errno_code(EINVAL), error,
+                        kl + ": private key does not match the certificate in " + cl);
     return c;
 }
 

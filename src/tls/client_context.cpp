@@ -11,11 +11,6 @@ namespace {
 // otherwise: the password-callback data (client contexts load no encrypted keys).
 char insecure_marker;
 
-result<ctx_ptr> fail(std::string& error, std::string msg) {
-    error = std::move(msg);
-    return fail_errno(EINVAL);
-}
-
 } // namespace
 
 result<ctx_ptr> make_client_context(const client_options& o, std::string& error) {
@@ -32,7 +27,8 @@ result<ctx_ptr> make_client_context(const client_options& o, std::string& error)
         if (!o.ca_file.empty()) {
             int rc = wolfSSL_CTX_load_verify_locations(c, o.ca_file.c_str(), nullptr);
             if (rc != WOLFSSL_SUCCESS) {
-                return fail(error, "cannot load CA file " + o.ca_file + ": " + error_text(rc));
+                return fail_msg(errno_code(EINVAL), error,
+                                "cannot load CA file " + o.ca_file + ": " + error_text(rc));
             }
         }
         if (!o.ca_pem.empty()) {
@@ -40,12 +36,14 @@ result<ctx_ptr> make_client_context(const client_options& o, std::string& error)
                 c, reinterpret_cast<const unsigned char*>(o.ca_pem.data()),
                 static_cast<long>(o.ca_pem.size()), WOLFSSL_FILETYPE_PEM);
             if (rc != WOLFSSL_SUCCESS) {
-                return fail(error, "cannot load CA certificates: " + error_text(rc));
+                return fail_msg(errno_code(EINVAL), error,
+                                "cannot load CA certificates: " + error_text(rc));
             }
         }
         if (o.ca_file.empty() && o.ca_pem.empty() &&
             wolfSSL_CTX_load_system_CA_certs(c) != WOLFSSL_SUCCESS) {
-            return fail(error, "no system CA certificates found (give a CA file)");
+            return fail_msg(errno_code(EINVAL), error,
+                            "no system CA certificates found (give a CA file)");
         }
     }
 
@@ -53,7 +51,8 @@ result<ctx_ptr> make_client_context(const client_options& o, std::string& error)
         // Wire format: length-prefixed names, copied into the context.
         std::string wire;
         for (const std::string& p : o.alpn) {
-            if (p.empty() || p.size() > 255) return fail(error, "invalid ALPN protocol name");
+            if (p.empty() || p.size() > 255)
+                return fail_msg(errno_code(EINVAL), error, "invalid ALPN protocol name");
             wire.push_back(static_cast<char>(p.size()));
             wire.append(p);
         }
@@ -61,11 +60,11 @@ result<ctx_ptr> make_client_context(const client_options& o, std::string& error)
         // the test of ALPN negotiation catches a change of convention.
         if (wolfSSL_CTX_set_alpn_protos(c, reinterpret_cast<const unsigned char*>(wire.data()),
                                         static_cast<unsigned>(wire.size())) != WOLFSSL_SUCCESS) {
-            return fail(error, "cannot set ALPN protocols");
+            return fail_msg(errno_code(EINVAL), error, "cannot set ALPN protocols");
         }
     }
     if (o.session_tickets && wolfSSL_CTX_UseSessionTicket(c) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot enable session tickets");
+        return fail_msg(errno_code(EINVAL), error, "cannot enable session tickets");
     }
     if (!o.session_tickets) wolfSSL_CTX_no_ticket_TLSv13(c);
     wolfSSL_CTX_SetIORecv(c, tls_stream::io_recv);

@@ -4,15 +4,6 @@
 
 namespace ringlet::tls {
 
-namespace {
-
-result<ctx_ptr> fail(std::string& error, std::string msg) {
-    error = std::move(msg);
-    return fail_errno(EINVAL);
-}
-
-} // namespace
-
 result<ctx_ptr> make_server_context(const certificate& cert, const ticket_context* tickets,
                                     std::string& error) {
     int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1};
@@ -22,12 +13,14 @@ result<ctx_ptr> make_server_context(const certificate& cert, const ticket_contex
     if (wolfSSL_CTX_use_certificate_chain_buffer(
             c, reinterpret_cast<const unsigned char*>(cert.chain_pem.data()),
             static_cast<long>(cert.chain_pem.size())) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot load the certificate chain of " + cert.subject);
+        return fail_msg(errno_code(EINVAL), error,
+                        "cannot load the certificate chain of " + cert.subject);
     }
     if (wolfSSL_CTX_use_PrivateKey_buffer(c, cert.key_der.data(),
                                           static_cast<long>(cert.key_der.size()),
                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-        return fail(error, "cannot load the private key of " + cert.subject);
+        return fail_msg(errno_code(EINVAL), error,
+                        "cannot load the private key of " + cert.subject);
     }
     wolfSSL_CTX_set_verify(c, WOLFSSL_VERIFY_NONE, nullptr);
     wolfSSL_CTX_set_session_cache_mode(c, WOLFSSL_SESS_CACHE_OFF);
