@@ -1,4 +1,5 @@
 #include "server/acme_jobs.hpp"
+#include "server/wall_clock.hpp"
 
 #include "ringlet/base/json_writer.hpp"
 #include "ringlet/base/log.hpp"
@@ -19,10 +20,6 @@ namespace ringlet::server::detail {
 using certs::acme::challenge_type;
 
 namespace {
-
-std::int64_t unix_now() {
-    return static_cast<std::int64_t>(::time(nullptr));
-}
 
 std::string joined(const std::vector<std::string>& names) {
     std::string s;

@@ -1,6 +1,7 @@
 // challenge_board (acme_jobs.hpp): the challenges the reactors answer, this process's and those
 // of other processes sharing the storage folder.
 #include "server/acme_jobs.hpp"
+#include "server/wall_clock.hpp"
 
 #include "ringlet/base/base64.hpp"
 #include "ringlet/base/json_writer.hpp"
@@ -22,10 +23,6 @@ namespace ringlet::server::detail {
 using certs::acme::challenge_type;
 
 namespace {
-
-std::int64_t unix_now() {
-    return static_cast<std::int64_t>(::time(nullptr));
-}
 
 // Shared challenges live this long: far beyond any order's polling budget.
 constexpr std::int64_t shared_lifetime = 3600;

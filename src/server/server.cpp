@@ -6,6 +6,7 @@
 #include "ringlet/runtime/reactor.hpp"
 #include "ringlet/server/certificates.hpp"
 #include "ringlet/server/demo_site.hpp"
+#include "server/wall_clock.hpp"
 #include "server/worker.hpp"
 
 #include <fcntl.h>
@@ -243,7 +244,7 @@ bool reload(control& c, std::string& message) {
     // Certificates last: reconfigure() commits only on success.
     std::shared_ptr<const tls::cert_table> table;
     std::unique_ptr<certificate_manager> fresh_certs;
-    std::int64_t now = ::time(nullptr);
+    std::int64_t now = unix_now();
     if (next->tls) {
         if (c.certs) {
             auto t = c.certs->reconfigure(next->sites, now, next->strict_sni, error);
@@ -333,9 +334,9 @@ rt::task<void> tick(control& c, loop_state& loop, Exit exit_now) {
             RINGLET_LOG(error) << "reactors did not stop in time; exiting";
             exit_now(1);
         }
-        if (c.certs && !loop.draining) c.certs->sync_challenges(::time(nullptr));
-        if (c.certs && !loop.draining && ::time(nullptr) >= c.certs->next_due()) {
-            if (auto table = c.certs->maintain(::time(nullptr))) {
+        if (c.certs && !loop.draining) c.certs->sync_challenges(unix_now());
+        if (c.certs && !loop.draining && unix_now() >= c.certs->next_due()) {
+            if (auto table = c.certs->maintain(unix_now())) {
                 RINGLET_LOG(info) << "publishing certificate generation " << table->generation();
                 c.certificates.publish(std::move(table));
             }
@@ -452,7 +453,7 @@ int run_server(server_options opts) {
     // Certificates, before any reactor starts: a bad certificate file is a startup error.
     if (opts.tls) {
         std::string storage = opts.storage.empty() ? default_storage_dir() : opts.storage;
-        auto m = certificate_manager::create(opts.sites, storage, c.workers, ::time(nullptr), error,
+        auto m = certificate_manager::create(opts.sites, storage, c.workers, unix_now(), error,
                                              opts.strict_sni);
         if (!m) {
             RINGLET_LOG(error) << error;
