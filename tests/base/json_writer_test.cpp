@@ -17,6 +17,29 @@ TEST(json_writer, escapes_quotes_backslashes_and_control_characters) {
     EXPECT_EQ(json_string("\xc3\xa9t\xc3\xa9"), "\"\xc3\xa9t\xc3\xa9\""); // UTF-8 copied as is
 }
 
+TEST(json_writer, sanitized_mode_always_gives_valid_json) {
+    constexpr auto san = json_bytes::sanitized;
+    EXPECT_EQ(json_string("a\"b\n\x7f"s, san), R"("a\"b\n\u007f")");
+    EXPECT_EQ(json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", san),
+              "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    EXPECT_EQ(json_string("\xff", san), R"("\ufffd")");
+    EXPECT_EQ(json_string("x\xc3", san), R"("x\ufffd")");                   // truncated at the end
+    EXPECT_EQ(json_string("\xc3(", san), R"("\ufffd(")");                   // bad continuation
+    EXPECT_EQ(json_string("\xc0\xaf", san), R"("\ufffd\ufffd")");           // overlong '/'
+    EXPECT_EQ(json_string("\xed\xa0\x80", san), R"("\ufffd\ufffd\ufffd")"); // a surrogate
+    EXPECT_EQ(json_string("\xf4\x90\x80\x80", san), R"("\ufffd\ufffd\ufffd\ufffd")"); // > U+10FFFF
+}
+
+TEST(json_writer, utf8_sequence_lengths) {
+    EXPECT_EQ(utf8_sequence_length(""), 0u);
+    EXPECT_EQ(utf8_sequence_length("a"), 1u);
+    EXPECT_EQ(utf8_sequence_length("\xc3\xa9"), 2u);
+    EXPECT_EQ(utf8_sequence_length("\xe2\x82\xac"), 3u);
+    EXPECT_EQ(utf8_sequence_length("\xf0\x9f\x98\x80!"), 4u);
+    EXPECT_EQ(utf8_sequence_length("\xe2\x82"), 0u);
+    EXPECT_EQ(utf8_sequence_length("\x80"), 0u);
+}
+
 TEST(json_writer, object_members_in_call_order_without_whitespace) {
     EXPECT_EQ(json_object().str(), "{}");
     json_object o;

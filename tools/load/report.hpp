@@ -20,6 +20,7 @@
 
 #include "load/histogram.hpp"
 #include "load/options.hpp"
+#include "ringlet/base/json_writer.hpp"
 
 #include <array>
 #include <cstdint>
@@ -99,9 +100,11 @@ std::string format_progress(const progress_sample& now, const progress_sample& p
                             std::optional<double> duration,
                             std::optional<std::uint64_t> total_requests);
 
-// JSON string literal for `s` (with the quotes): escapes '"', '\\' and control characters;
-// valid UTF-8 passes through; an invalid byte becomes U+FFFD.
-std::string json_string(std::string_view s);
+// JSON string literal for `s` (with the quotes): escapes '"', '\\', control characters and DEL;
+// valid UTF-8 passes through; an invalid byte becomes U+FFFD (base's sanitized mode).
+inline std::string json_string(std::string_view s) {
+    return ringlet::json_string(s, json_bytes::sanitized);
+}
 
 // "850ns", "12.3us", "1.23ms", "2.50s": three significant digits, ASCII only.
 std::string format_duration_ns(double ns);

@@ -11,15 +11,25 @@
 //   std::string text = o.str();      // {"alg":"ES256","jwk":{...},"url":"https://..."}
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace ringlet {
 
+// How a string's bytes become JSON. `exact`: as described above (what ACME signs). `sanitized`,
+// for text from the outside world (URLs, server headers in a report): DEL is escaped too and
+// every byte that is not part of well-formed UTF-8 (overlong forms, surrogates, truncated or
+// stray bytes) becomes U+FFFD, so the output is valid JSON whatever the input.
+enum class json_bytes { exact, sanitized };
+
 // Appends `s` as a JSON string literal, quotes included.
-void append_json_string(std::string& out, std::string_view s);
-std::string json_string(std::string_view s);
+void append_json_string(std::string& out, std::string_view s, json_bytes = json_bytes::exact);
+std::string json_string(std::string_view s, json_bytes = json_bytes::exact);
+
+// Length of the well-formed UTF-8 sequence that starts `s` (1-4), or 0 if there is none.
+std::size_t utf8_sequence_length(std::string_view s) noexcept;
 
 // One JSON object, members appended in call order. Not validating: `add_raw` takes already
 // serialized JSON (an object, array, number...) and duplicate keys are the caller's business.
