@@ -283,6 +283,17 @@ result<std::string> storage::load_file(std::string_view rel, std::string& error)
     return detail::read_fd(fd.get(), p, error);
 }
 
+result<void> storage::remove_file(std::string_view rel, std::string& error) const {
+    if (!valid_rel(rel))
+        return fail_msg(std::errc::invalid_argument, error, "unsafe path " + path(rel));
+    const std::string p = path(rel);
+    if (::unlink(p.c_str()) != 0) {
+        if (errno == ENOENT) return {};
+        return fail_path(errno, error, p);
+    }
+    return detail::fsync_dir(p.substr(0, p.rfind('/')), error);
+}
+
 result<void> storage::store_bundle(std::string_view issuer, std::string_view name,
                                    const cert_bundle& bundle, std::string& error) const {
     if (!is_safe_key(issuer) || !is_safe_key(name))

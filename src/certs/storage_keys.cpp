@@ -136,6 +136,9 @@ std::string account_path(std::string_view issuer, std::string_view account) {
 std::string ocsp_path(std::string_view name) {
     return "ocsp/" + std::string(name) + ".der";
 }
+std::string pending_order_path(std::string_view issuer, std::string_view name) {
+    return "pending/" + std::string(issuer) + "/" + std::string(name);
+}
 std::string lock_path(std::string_view lock) {
     return "locks/" + std::string(lock) + ".lock";
 }

@@ -11,6 +11,8 @@
 #include "ringlet/runtime/ops.hpp"
 #include "ringlet/tls/client_context.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <ctime>
 #include <random>
@@ -91,6 +93,109 @@ std::string meta_json(const acme_slot& slot, const certs::acme::order_result& o,
         .add_number("not_before", c.not_before)
         .add_number("not_after", c.not_after);
     return m.str();
+}
+
+// ---- orders finalized but not downloaded --------------------------------------------------
+// Recorded just before finalize (the key first, then order.json), removed once the certificate is
+// stored. A later attempt downloads from the same order instead of ordering again: a network
+// failure between finalize and download must not cost a second certificate, and repeated ones
+// must not exhaust the CA's duplicate-certificate limit and strand the site for days.
+
+// Orders expire within days at every CA; past this age a record is dropped unasked.
+constexpr std::int64_t pending_max_age = 2 * 86400;
+
+struct pending_order {
+    std::string order_url;
+    std::string key_pem;
+};
+
+std::string pending_dir(const acme_slot& slot) {
+    return certs::pending_order_path(slot.issuer_key, slot.name_key);
+}
+
+void save_pending(const certs::storage& st, const acme_slot& slot, const std::string& order_url,
+                  const std::string& key_pem) {
+    std::string error;
+    json_object o;
+    o.add("order", order_url)
+        .add("directory", slot.settings.directory)
+        .add_number("created", unix_now());
+    const std::string dir = pending_dir(slot);
+    if (!st.store_file(dir + "/key.pem", key_pem, 0600, error) ||
+        !st.store_file(dir + "/order.json", o.str(), 0600, error)) {
+        RINGLET_LOG(warn) << "acme: cannot record order " << order_url
+                          << " for a retry of its download: " << error;
+    }
+}
+
+void drop_pending(const certs::storage& st, const acme_slot& slot) {
+    std::string error;
+    const std::string dir = pending_dir(slot);
+    if (!st.remove_file(dir + "/order.json", error) || !st.remove_file(dir + "/key.pem", error)) {
+        RINGLET_LOG(warn) << "acme: " << error;
+    }
+}
+
+std::optional<pending_order> load_pending(const certs::storage& st, const acme_slot& slot) {
+    std::string error;
+    const std::string dir = pending_dir(slot);
+    auto text = st.load_file(dir + "/order.json", error);
+    if (!text) {
+        if (text.error() != std::errc::no_such_file_or_directory) {
+            RINGLET_LOG(warn) << "acme: " << error;
+        }
+        return std::nullopt;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view url, directory;
+    std::int64_t created = 0;
+    const std::int64_t now = unix_now();
+    const char* why = nullptr;
+    if (parser.parse(*text).get(doc) || doc["order"].get(url) || doc["directory"].get(directory) ||
+        doc["created"].get(created)) {
+        why = "unreadable";
+    } else if (directory != slot.settings.directory) {
+        why = "for another CA";
+    } else if (now - created > pending_max_age || created > now + 86400) {
+        why = "too old";
+    }
+    auto key = why ? result<std::string>(std::string()) : st.load_file(dir + "/key.pem", error);
+    if (!why && !key) why = "without its key";
+    if (why) {
+        RINGLET_LOG(warn) << "acme: dropping the recorded order in " << st.path(dir) << " (" << why
+                          << ")";
+        drop_pending(st, slot);
+        return std::nullopt;
+    }
+    return pending_order{std::string(url), std::move(*key)};
+}
+
+// The CA's certificate and its key: stored first (an issued certificate is never thrown away: a
+// new order would count against the CA's duplicate-certificate limit), then checked.
+result<tls::certificate> finish(const certs::storage& st, const acme_slot& slot,
+                                const certs::acme::order_result& got, const std::string& key_pem,
+                                std::string& error) {
+    certs::cert_bundle b{got.chain_pem, key_pem, "{}"};
+    // Checked a few minutes ahead: a CA that does not backdate plus a clock a little behind
+    // would otherwise make a good certificate "not valid yet".
+    auto cert =
+        tls::parse_certificate(got.chain_pem, key_pem, unix_now() + 300,
+                               "certificate from " + slot.settings.directory, "its key", error);
+    if (cert) b.meta_json = meta_json(slot, got, *cert);
+    if (auto stored = st.store_bundle(slot.issuer_key, slot.name_key, b, error); !stored) {
+        RINGLET_LOG(error) << "acme: cannot store the new certificate for " << joined(slot.names)
+                           << ": " << error;
+    } else {
+        drop_pending(st, slot);
+    }
+    if (!cert) return unexpected{cert.error()};
+    auto missing = tls::uncovered_hosts(*cert, slot.names);
+    if (!missing.empty()) {
+        error = "the CA's certificate does not cover " + joined(missing);
+        return unexpected{std::make_error_code(std::errc::protocol_error)};
+    }
+    return std::move(*cert);
 }
 
 // The challenge types to try, in order: the one that last worked with this CA first.
@@ -178,12 +283,27 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
     // Time for other processes sharing the storage to pick the challenges up (they look every
     // 250 ms), in case the CA's validation reaches one of them.
     o.present_delay_ns = 1'000'000'000;
+    std::string key_pem; // of the order being finalized
+    o.on_finalize = [&st, &slot, &key_pem](const std::string& url) {
+        save_pending(st, slot, url, key_pem);
+    };
     certs::acme::client client(o);
     auto opened = co_await client.open(*key, slot.settings.email, slot.settings.eab, error);
     if (!opened) co_return unexpected{opened.error()};
     if (abandoned(slot, env)) {
         error = "stopped";
         co_return unexpected{std::make_error_code(std::errc::operation_canceled)};
+    }
+
+    if (auto p = load_pending(st, slot)) {
+        RINGLET_LOG(info) << "acme: downloading the certificate for " << joined(slot.names)
+                          << " from order " << p->order_url << ", finalized earlier";
+        bool gone = false;
+        auto got = co_await client.resume(p->order_url, slot.settings.preferred_chain, error, gone);
+        if (got) co_return finish(st, slot, *got, p->key_pem, error);
+        if (!gone || abandoned(slot, env)) co_return unexpected{got.error()}; // same order later
+        RINGLET_LOG(warn) << "acme: " << error << "; placing a new order";
+        drop_pending(st, slot);
     }
 
     std::string last_error = "no challenge type is enabled";
@@ -194,6 +314,9 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
         if (!cert_key) co_return unexpected{cert_key.error()};
         auto csr = certs::acme::make_csr_der(slot.names, *cert_key, **rng, error);
         if (!csr) co_return unexpected{csr.error()};
+        auto pem = cert_key->to_pem(error);
+        if (!pem) co_return unexpected{pem.error()};
+        key_pem = std::move(*pem);
         bool challenge_failed = false;
         RINGLET_LOG(info) << "acme: ordering a certificate for " << joined(slot.names) << " from "
                           << slot.settings.directory << " (" << to_string(type) << ")";
@@ -207,29 +330,9 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
             }
             co_return unexpected{got.error()};
         }
-        auto key_pem = cert_key->to_pem(error);
-        if (!key_pem) co_return unexpected{key_pem.error()};
-        // Stored before any check of ours: an issued certificate is never thrown away (a new
-        // order would count against the CA's duplicate-certificate limit).
-        certs::cert_bundle b{got->chain_pem, *key_pem, "{}"};
-        // Checked a few minutes ahead: a CA that does not backdate plus a clock a little behind
-        // would otherwise make a good certificate "not valid yet".
-        auto cert =
-            tls::parse_certificate(got->chain_pem, *key_pem, unix_now() + 300,
-                                   "certificate from " + slot.settings.directory, "its key", error);
-        if (cert) b.meta_json = meta_json(slot, *got, *cert);
-        if (auto stored = st.store_bundle(slot.issuer_key, slot.name_key, b, error); !stored) {
-            RINGLET_LOG(error) << "acme: cannot store the new certificate for "
-                               << joined(slot.names) << ": " << error;
-        }
-        if (!cert) co_return unexpected{cert.error()};
-        auto missing = tls::uncovered_hosts(*cert, slot.names);
-        if (!missing.empty()) {
-            error = "the CA's certificate does not cover " + joined(missing);
-            co_return unexpected{std::make_error_code(std::errc::protocol_error)};
-        }
-        env.preferred[slot.issuer_key] = type;
-        co_return std::move(*cert);
+        auto cert = finish(st, slot, *got, key_pem, error);
+        if (cert) env.preferred[slot.issuer_key] = type;
+        co_return cert;
     }
     error = last_error;
     co_return unexpected{std::make_error_code(std::errc::protocol_error)};

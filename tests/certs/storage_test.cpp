@@ -241,6 +241,25 @@ TEST(Storage, LoadFileErrorsNameThePath) {
     EXPECT_FALSE(std::filesystem::exists(t.path + "/x"));
 }
 
+TEST(Storage, RemoveFileDeletesOnceAndRefusesUnsafePaths) {
+    temp_dir t;
+    storage st = open_storage(t);
+    std::string err;
+    const std::string rel = pending_order_path("ca.test-dir", "a.test") + "/order.json";
+    EXPECT_EQ(rel, "pending/ca.test-dir/a.test/order.json");
+    ASSERT_TRUE(st.store_file(rel, "{}", 0600, err)) << err;
+    ASSERT_TRUE(st.remove_file(rel, err)) << err;
+    EXPECT_EQ(st.load_file(rel, err).error(), std::errc::no_such_file_or_directory);
+    EXPECT_TRUE(st.remove_file(rel, err)) << err; // already gone: fine
+    for (const char* bad : {"../x", "/etc/passwd", "a/..", ""}) {
+        EXPECT_EQ(st.remove_file(bad, err).error(), std::errc::invalid_argument) << bad;
+    }
+    // A folder is not a file: the error names it.
+    auto dir = st.remove_file("pending/ca.test-dir/a.test", err);
+    ASSERT_FALSE(dir);
+    EXPECT_NE(err.find(st.path("pending/ca.test-dir/a.test")), std::string::npos) << err;
+}
+
 TEST(Storage, ReplaceIsAtomicAndFailuresLeaveNoTrace) {
     temp_dir t;
     storage st = open_storage(t);

@@ -1,12 +1,16 @@
 """ACME against a real CA (Pebble): certificates obtained with HTTP-01 and TLS-ALPN-01 and served
 without a restart, several names and sites, a CA that rejects half the nonces, reused
 authorizations, Pebble's random validation delay, two processes sharing one storage folder
-ordering once, a restart loading from storage, and a CA that cannot be reached.
+ordering once, a restart loading from storage, an order finalized but not downloaded picked up
+again, and a CA that cannot be reached.
 
 Each test runs its own Pebble (pebble.py) validating against this test's ringlet listeners."""
 
+import glob
+import json
 import os
 import re
+import shutil
 import tempfile
 import time
 import unittest
@@ -270,6 +274,59 @@ class StorageTest(AcmeTestCase):
         self.assert_served(ca, "s.test")
         time.sleep(1)
         self.assertEqual(ca.orders(), orders)
+
+    def test_a_finalized_order_is_downloaded_not_ordered_again(self):
+        # What a crash or a network failure between finalize and download leaves behind: the
+        # order and its key recorded under pending/, and no certificate stored.
+        ca = self.pebble()
+        cfg = self.config(ca, [self.site(["resume.test"])])
+        srv = self.serve(cfg)
+        self.wait_obtained(srv, ["resume.test"])
+        srv.stop()
+        self.assertEqual(ca.orders(), 1)
+        [link] = [p for p in glob.glob(os.path.join(self.storage, "certificates", "*", "resume.test"))
+                  if "/internal/" not in p]  # (not the internal CA's stand-in)
+        with open(os.path.join(link, "meta.json")) as f:
+            order_url = json.load(f)["order"]
+        with open(os.path.join(link, "cert.pem")) as f:
+            issued = f.read()
+        with open(os.path.join(link, "key.pem")) as f:
+            key = f.read()
+        issuer = os.path.basename(os.path.dirname(link))
+        pending = os.path.join(self.storage, "pending", issuer, "resume.test")
+
+        def leave_a_finalized_order(url: str):
+            shutil.rmtree(os.path.realpath(link))
+            os.remove(link)
+            os.makedirs(pending, mode=0o700, exist_ok=True)
+            fd = os.open(os.path.join(pending, "key.pem"), os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(key)
+            with open(os.path.join(pending, "order.json"), "w") as f:
+                json.dump({"order": url, "directory": ca.directory,
+                           "created": int(time.time())}, f)
+
+        leave_a_finalized_order(order_url)
+        srv = self.serve(cfg, "resume.json")
+        self.wait_obtained(srv, ["resume.test"])
+        self.assertIn("acme: downloading the certificate for resume.test from order " + order_url,
+                      srv.log())
+        self.assertTrue(self.wait_published(srv, ca, "resume.test"), srv.log())
+        self.assert_served(ca, "resume.test")
+        self.assertEqual(ca.orders(), 1, "resuming placed a new order")
+        self.assertEqual(os.listdir(pending), [])
+        with open(os.path.join(link, "cert.pem")) as f:
+            self.assertEqual(f.read(), issued)
+        srv.stop()
+
+        # An order the CA does not know (any more): dropped, and a new order is placed.
+        leave_a_finalized_order(order_url.rsplit("/", 1)[0] + "/no-such-order")
+        srv = self.serve(cfg, "replace.json")
+        self.wait_obtained(srv, ["resume.test"])
+        self.assertRegex(srv.log(), r"acme: ACME order failed: .*; placing a new order")
+        self.assertEqual(ca.orders(), 2)
+        self.assertEqual(os.listdir(pending), [])
+        self.assertTrue(self.wait_published(srv, ca, "resume.test"), srv.log())
 
     def test_a_peer_sharing_the_storage_answers_the_challenges(self):
         # Pebble validates against B's listeners only; A orders peer.test, and B (ordering

@@ -6,6 +6,7 @@
 //   certificates/<issuer>/<name>/{cert.pem,key.pem,meta.json}   store_bundle / load_bundle
 //   accounts/<issuer>/<account>/{key.pem,account.json}          store_file / load_file
 //   ocsp/<name>.der                                             store_file / load_file
+//   pending/<issuer>/<name>/{key.pem,order.json}                store_file / remove_file
 //   locks/<lock>.lock                                           storage_lock.hpp
 //
 // Every path component comes from one of the key functions below, so a name chosen by a client
@@ -93,6 +94,8 @@ bool is_safe_key(std::string_view key);
 std::string certificate_path(std::string_view issuer, std::string_view name);
 std::string account_path(std::string_view issuer, std::string_view account);
 std::string ocsp_path(std::string_view name);
+// An ACME order finalized but not yet downloaded, with the key its CSR was made from.
+std::string pending_order_path(std::string_view issuer, std::string_view name);
 std::string lock_path(std::string_view lock);
 
 // ---- storage ---------------------------------------------------------------------------------
@@ -145,6 +148,8 @@ public:
     // Errors: no_such_file_or_directory when missing; bad_message when not a regular file;
     // file_too_large; invalid_argument for an unsafe `rel`.
     result<std::string> load_file(std::string_view rel, std::string& error) const;
+    // Deletes the file at `rel` and fsyncs its folder; a missing file is success.
+    result<void> remove_file(std::string_view rel, std::string& error) const;
 
     // Replaces certificates/<issuer>/<name> as one unit (file comment). On error the bundle is
     // the old or the new one, whole, and this call's temporary files are gone.

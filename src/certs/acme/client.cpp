@@ -145,8 +145,10 @@ rt::task<result<http::client_response>> client::post(std::string_view what, std:
         req.headers = {{"Content-Type", "application/jose+json"}};
         req.body = std::move(*body);
         ++requests_;
+        last_status_ = 0;
         auto r = co_await http::fetch(req, o_.tls, o_.limits, error);
         if (!r) co_return unexpected{r.error()};
+        last_status_ = r->status;
         if (auto n = r->header("Replay-Nonce"); n && !n->empty()) nonce_ = std::string(*n);
         if (r->status < 400) co_return std::move(*r);
         problem p = problem_of(*r);
@@ -394,6 +396,7 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
     if (ready->status == order_status::ready) {
         json_object fin;
         fin.add("csr", base64url_encode(csr_der));
+        if (o_.on_finalize) o_.on_finalize(out.order_url);
         auto fr = co_await post("finalize", ready->finalize, fin.str(), false, error);
         if (!fr) co_return unexpected{fr.error()};
         ready = co_await poll_order(out.order_url, deadline, error);
@@ -408,6 +411,34 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
     out.certificate_url = ready->certificate;
     auto chain = co_await download(ready->certificate, preferred_chain, error);
     if (!chain) co_return unexpected{chain.error()};
+    out.chain_pem = std::move(*chain);
+    co_return out;
+}
+
+rt::task<result<order_result>> client::resume(const std::string& order_url,
+                                              std::string_view preferred_chain, std::string& error,
+                                              bool& order_gone) {
+    order_gone = false;
+    std::int64_t deadline = rt::reactor::clock_now() + o_.poll_budget_ns;
+    auto o = co_await poll_order(order_url, deadline, error);
+    if (!o) {
+        order_gone = last_status_ >= 400 && last_status_ < 500 && last_status_ != 429;
+        co_return unexpected{o.error()};
+    }
+    if (o->status != order_status::valid || o->certificate.empty()) {
+        order_gone = true;
+        co_return fail_msg(std::errc::protocol_error, error,
+                           "ACME order " + order_url + " is " + std::string(to_string(o->status)) +
+                               (o->error ? ": " + describe(*o->error) : std::string()));
+    }
+    order_result out;
+    out.order_url = order_url;
+    out.certificate_url = o->certificate;
+    auto chain = co_await download(o->certificate, preferred_chain, error);
+    if (!chain) {
+        order_gone = last_status_ >= 400 && last_status_ < 500 && last_status_ != 429;
+        co_return unexpected{chain.error()};
+    }
     out.chain_pem = std::move(*chain);
     co_return out;
 }

@@ -61,6 +61,8 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send(200, self.directory("/acct", externalAccountRequired=True))
         elif p == "/dir-revoked":
             self.send(200, self.directory("/acct-revoked"))
+        elif p == "/dir-ok":
+            self.send(200, self.directory("/acct-ok"))
         else:
             self.send(404, "?", "text/plain")
     def do_POST(self):
@@ -77,6 +79,34 @@ class H(http.server.BaseHTTPRequestHandler):
                                        "detail": "nope"}), prob)
         elif p == "/acct-revoked":
             self.send(200, json.dumps({"status": "revoked"}), extra=[("Location", "/acct/1")])
+        elif p == "/acct-ok":
+            self.send(200, json.dumps({"status": "valid"}),
+                      extra=[("Location", self.base() + "/acct/1")])
+        elif p.startswith("/order-"):
+            # /order-<status>[-<what the certificate URL does>]: an order already finalized
+            kind = p[len("/order-"):].split("-")
+            if kind[0] == "gone":
+                self.send(404, json.dumps({"type": "urn:ietf:params:acme:error:malformed",
+                                           "detail": "no such order"}), prob)
+                return
+            if kind[0] == "down":
+                self.send(503, json.dumps({"type": "urn:ietf:params:acme:error:serverInternal",
+                                           "detail": "maintenance"}), prob)
+                return
+            o = {"status": kind[0], "identifiers": [{"type": "dns", "value": "a.test"}],
+                 "authorizations": [], "finalize": self.base() + "/finalize"}
+            if kind[0] == "valid":
+                o["certificate"] = self.base() + "/cert-" + (kind[1] if len(kind) > 1 else "ok")
+            self.send(200, json.dumps(o))
+        elif p == "/cert-ok":
+            self.send(200, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                      "application/pem-certificate-chain")
+        elif p == "/cert-down":
+            self.send(503, json.dumps({"type": "urn:ietf:params:acme:error:serverInternal",
+                                       "detail": "maintenance"}), prob)
+        elif p == "/cert-gone":
+            self.send(404, json.dumps({"type": "urn:ietf:params:acme:error:malformed",
+                                       "detail": "no such certificate"}), prob)
         else:
             self.send(404, "?", "text/plain")
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
@@ -167,6 +197,50 @@ TEST_F(acme_client, external_account_binding_required_but_not_configured) {
 TEST_F(acme_client, a_revoked_account_is_refused) {
     std::string e = open("/dir-revoked");
     EXPECT_NE(e.find("is revoked"), std::string::npos) << e;
+}
+
+// resume(): an order finalized by an earlier attempt, whose download must be picked up.
+TEST_F(acme_client, resuming_a_finalized_order) {
+    auto r = rt::reactor::create(0);
+    if (!r) GTEST_SKIP() << "io_uring unavailable";
+    const std::string base = "http://127.0.0.1:" + std::to_string(ca->port());
+    struct outcome {
+        bool ok;
+        bool gone;
+        std::string error, chain;
+    };
+    auto resume = [&](const std::string& order) {
+        acme::client_options o;
+        o.directory_url = base + "/dir-ok";
+        o.poll_budget_ns = 3'000'000'000;
+        acme::client c(o);
+        std::string err;
+        bool gone = true;
+        if (!(*r)->run_until_done(c.open(*key, "", std::nullopt, err)))
+            return outcome{0, 0, err, ""};
+        auto got = (*r)->run_until_done(c.resume(base + order, "", err, gone));
+        return outcome{bool(got), gone, err, got ? got->chain_pem : ""};
+    };
+    auto valid = resume("/order-valid");
+    ASSERT_TRUE(valid.ok) << valid.error;
+    EXPECT_NE(valid.chain.find("BEGIN CERTIFICATE"), std::string::npos);
+
+    // The CA says the order cannot give a certificate: a new order is due.
+    for (const char* order :
+         {"/order-invalid", "/order-ready", "/order-gone", "/order-valid-gone"}) {
+        auto o = resume(order);
+        EXPECT_FALSE(o.ok) << order;
+        EXPECT_TRUE(o.gone) << order << ": " << o.error;
+    }
+    auto invalid = resume("/order-invalid");
+    EXPECT_NE(invalid.error.find("/order-invalid is invalid"), std::string::npos) << invalid.error;
+    // The CA is down: the same order is worth asking again later.
+    for (const char* order : {"/order-down", "/order-valid-down"}) {
+        auto o = resume(order);
+        EXPECT_FALSE(o.ok) << order;
+        EXPECT_FALSE(o.gone) << order << ": " << o.error;
+        EXPECT_NE(o.error.find("maintenance"), std::string::npos) << o.error;
+    }
 }
 
 TEST_F(acme_client, nothing_listening) {

@@ -61,6 +61,11 @@ struct client_options {
     // Asked before every request and during waits: true ends the call with operation_canceled
     // (shutdown, or the site was removed by a reload).
     std::function<bool()> cancelled;
+    // Called with the order's URL just before the finalize request. From then on the CA may
+    // issue, so the caller records the order and the certificate key, and if the polling or the
+    // download fails, it picks the certificate up with resume() rather than ordering (and
+    // spending the CA's duplicate-certificate allowance) again.
+    std::function<void(const std::string& order_url)> on_finalize;
 };
 
 struct order_result {
@@ -82,6 +87,14 @@ public:
                                          std::string_view csr_der, std::string_view preferred_chain,
                                          challenge_responder& responder, std::string& error,
                                          bool& challenge_failed);
+
+    // An order finalized earlier (open() first): polls it until valid and downloads the chain.
+    // `order_gone`: the CA says this order will not give a certificate (it is invalid, was never
+    // finalized, or the CA answers 4xx, e.g. not found), so a new order is due. It stays false
+    // for network failures and 5xx/429, after which the same order is worth asking again.
+    rt::task<result<order_result>> resume(const std::string& order_url,
+                                          std::string_view preferred_chain, std::string& error,
+                                          bool& order_gone);
 
     // Requests sent (for tests and logs).
     std::size_t requests() const noexcept { return requests_; }
@@ -114,6 +127,7 @@ private:
     std::string account_url_;
     std::string nonce_;
     std::size_t requests_ = 0;
+    int last_status_ = 0; // of the last signed request's response (0: none arrived)
 };
 
 // The common name of the issuer of the last certificate of a PEM chain ("" if unreadable).
