@@ -43,18 +43,24 @@ rt::task<bool> pause(const acme_slot& slot, const acme_env& env, std::int64_t se
 }
 
 // The account key for this CA and contact: loaded, or created and stored (under a lock, so two
-// processes sharing the storage register one account, not two).
-rt::task<result<certs::acme::account_key>> account_key_for(const certs::storage& st,
-                                                           const acme_slot& slot,
-                                                           const acme_env& env,
-                                                           std::string& error) {
+// processes sharing the storage register one account, not two). With `refused_pem`, that key was
+// refused by the CA for good (its account is deactivated or revoked): it is moved aside to
+// key.pem.retired-<time> (kept: the account may matter to someone) and a new key is made, unless
+// another process has replaced it already.
+rt::task<result<certs::acme::account_key>>
+account_key_for(const certs::storage& st, const acme_slot& slot, const acme_env& env,
+                std::string& error, const std::string* refused_pem = nullptr) {
     std::string account =
         certs::safe_key(slot.settings.email.empty() ? "default" : slot.settings.email);
     std::string rel = certs::account_path(slot.issuer_key, account) + "/key.pem";
     for (int attempt = 0; attempt < 120; ++attempt) {
-        auto pem = st.load_file(rel, error);
-        if (pem) co_return certs::acme::account_key::from_pem(*pem, error);
-        if (pem.error() != std::errc::no_such_file_or_directory) co_return unexpected{pem.error()};
+        if (!refused_pem) {
+            auto pem = st.load_file(rel, error);
+            if (pem) co_return certs::acme::account_key::from_pem(*pem, error);
+            if (pem.error() != std::errc::no_such_file_or_directory) {
+                co_return unexpected{pem.error()};
+            }
+        }
         auto lock = certs::try_acquire(st, "account_" + slot.issuer_key + "_" + account, unix_now(),
                                        120, error);
         if (!lock) co_return unexpected{lock.error()};
@@ -62,8 +68,16 @@ rt::task<result<certs::acme::account_key>> account_key_for(const certs::storage&
             if (!co_await pause(slot, env, 1)) break;
             continue;
         }
-        if (auto again = st.load_file(rel, error)) {
+        auto again = st.load_file(rel, error);
+        if (again && (!refused_pem || *again != *refused_pem)) {
             co_return certs::acme::account_key::from_pem(*again, error);
+        }
+        if (again) {
+            std::string retired = rel + ".retired-" + std::to_string(unix_now());
+            if (!st.store_file(retired, *again, 0600, error) || !st.remove_file(rel, error)) {
+                co_return unexpected{std::make_error_code(std::errc::io_error)};
+            }
+            RINGLET_LOG(warn) << "acme: moved the refused account key to " << st.path(retired);
         }
         auto key = certs::acme::account_key::generate(error);
         if (!key) co_return unexpected{key.error()};
@@ -289,7 +303,19 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
     };
     certs::acme::client client(o);
     auto opened = co_await client.open(*key, slot.settings.email, slot.settings.eab, error);
+    if (!opened && client.account_unusable() && !abandoned(slot, env)) {
+        // Never strand the site on an account the CA has closed: a new key, a new account.
+        RINGLET_LOG(error) << "acme: " << error << "; registering a new account with a new key";
+        auto refused = key->to_pem(error);
+        if (!refused) co_return unexpected{refused.error()};
+        auto fresh = co_await account_key_for(st, slot, env, error, &*refused);
+        if (!fresh) co_return unexpected{fresh.error()};
+        *key = std::move(*fresh);
+        opened = co_await client.open(*key, slot.settings.email, slot.settings.eab, error);
+    }
     if (!opened) co_return unexpected{opened.error()};
+    RINGLET_LOG(info) << "acme: account " << client.account_url() << " at "
+                      << slot.settings.directory;
     if (abandoned(slot, env)) {
         error = "stopped";
         co_return unexpected{std::make_error_code(std::errc::operation_canceled)};

@@ -7,6 +7,8 @@ HTTPS certificate comes from a throwaway CA made with the openssl CLI (the file 
 acme.trusted_roots points at); the root Pebble signs certificates with is read from its management
 port. Nothing is installed here: .ci/run installs the packages (tests skip without them)."""
 
+import base64
+import json
 import os
 import re
 import shutil
@@ -142,6 +144,26 @@ class Pebble:
         """How many orders Pebble has created."""
         return len(re.findall(r"Added order \"", self.log()))
 
+    def deactivate_account(self, key_pem: str, account_url: str) -> str:
+        """Deactivates an account as its holder would (RFC 8555 7.3.6): a JWS signed with the
+        account key (ES256, by the openssl CLI). Returns the status Pebble answers with."""
+        ctx = ssl.create_default_context(cafile=self.tls_roots)
+        with urllib.request.urlopen(self.directory, context=ctx, timeout=5) as r:
+            new_nonce = json.load(r)["newNonce"]
+        head = urllib.request.Request(new_nonce, method="HEAD")
+        with urllib.request.urlopen(head, context=ctx, timeout=5) as r:
+            nonce = r.headers["Replay-Nonce"]
+        protected = _b64url(json.dumps({"alg": "ES256", "kid": account_url, "nonce": nonce,
+                                        "url": account_url}).encode())
+        payload = _b64url(b'{"status":"deactivated"}')
+        signature = _b64url(_es256(key_pem, f"{protected}.{payload}".encode()))
+        body = json.dumps({"protected": protected, "payload": payload,
+                           "signature": signature}).encode()
+        post = urllib.request.Request(account_url, data=body,
+                                      headers={"Content-Type": "application/jose+json"})
+        with urllib.request.urlopen(post, context=ctx, timeout=5) as r:
+            return json.load(r)["status"]
+
     def stop(self) -> None:
         for p in self.procs:
             if p.poll() is None:
@@ -155,3 +177,21 @@ class Pebble:
             _live.discard(p)
         self.procs = []
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _es256(key_pem: str, data: bytes) -> bytes:
+    """An ES256 JWS signature: openssl's DER ECDSA signature as r || s, 32 bytes each."""
+    der = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key_pem], input=data,
+                         capture_output=True, check=True).stdout
+    i = 3 if der[1] & 0x80 else 2  # past the SEQUENCE header
+    parts = []
+    for _ in range(2):
+        assert der[i] == 0x02, der.hex()  # INTEGER
+        n = der[i + 1]
+        parts.append(int.from_bytes(der[i + 2:i + 2 + n], "big").to_bytes(32, "big"))
+        i += 2 + n
+    return parts[0] + parts[1]

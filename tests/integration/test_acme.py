@@ -261,6 +261,17 @@ class LifecycleTest(AcmeTestCase):
 
 class StorageTest(AcmeTestCase):
 
+    def stored(self, name: str) -> str:
+        """The folder (a link) of the ACME certificate stored for `name`."""
+        [link] = [p for p in glob.glob(os.path.join(self.storage, "certificates", "*", name))
+                  if "/internal/" not in p]  # (not the internal CA's stand-in)
+        return link
+
+    def forget(self, link: str):
+        """Deletes a stored certificate, as if it had never been downloaded."""
+        shutil.rmtree(os.path.realpath(link))
+        os.remove(link)
+
     def test_restart_loads_from_storage_without_a_new_order(self):
         ca = self.pebble()
         cfg = self.config(ca, [self.site(["s.test"])])
@@ -284,8 +295,7 @@ class StorageTest(AcmeTestCase):
         self.wait_obtained(srv, ["resume.test"])
         srv.stop()
         self.assertEqual(ca.orders(), 1)
-        [link] = [p for p in glob.glob(os.path.join(self.storage, "certificates", "*", "resume.test"))
-                  if "/internal/" not in p]  # (not the internal CA's stand-in)
+        link = self.stored("resume.test")
         with open(os.path.join(link, "meta.json")) as f:
             order_url = json.load(f)["order"]
         with open(os.path.join(link, "cert.pem")) as f:
@@ -296,8 +306,7 @@ class StorageTest(AcmeTestCase):
         pending = os.path.join(self.storage, "pending", issuer, "resume.test")
 
         def leave_a_finalized_order(url: str):
-            shutil.rmtree(os.path.realpath(link))
-            os.remove(link)
+            self.forget(link)
             os.makedirs(pending, mode=0o700, exist_ok=True)
             fd = os.open(os.path.join(pending, "key.pem"), os.O_WRONLY | os.O_CREAT, 0o600)
             with os.fdopen(fd, "w") as f:
@@ -327,6 +336,26 @@ class StorageTest(AcmeTestCase):
         self.assertEqual(ca.orders(), 2)
         self.assertEqual(os.listdir(pending), [])
         self.assertTrue(self.wait_published(srv, ca, "resume.test"), srv.log())
+
+    def test_a_deactivated_account_is_replaced_by_a_new_one(self):
+        ca = self.pebble()
+        cfg = self.config(ca, [self.site(["acct.test"])])
+        srv = self.serve(cfg)
+        self.wait_obtained(srv, ["acct.test"])
+        srv.stop()
+        old_url = re.search(r"acme: account (\S+) at ", srv.log()).group(1)
+        [key] = glob.glob(os.path.join(self.storage, "accounts", "*", "*", "key.pem"))
+        self.assertEqual(ca.deactivate_account(key, old_url), "deactivated")
+        self.forget(self.stored("acct.test"))  # so a new certificate is needed
+
+        srv = self.serve(cfg, "again.json")
+        self.wait_obtained(srv, ["acct.test"])
+        log = srv.log()
+        self.assertIn("registering a new account with a new key", log)
+        new_url = re.findall(r"acme: account (\S+) at ", log)[-1]
+        self.assertNotEqual(new_url, old_url)
+        self.assertEqual(len(glob.glob(key + ".retired-*")), 1, os.listdir(os.path.dirname(key)))
+        self.assertTrue(self.wait_published(srv, ca, "acct.test"), log)
 
     def test_a_peer_sharing_the_storage_answers_the_challenges(self):
         # Pebble validates against B's listeners only; A orders peer.test, and B (ordering

@@ -152,6 +152,7 @@ rt::task<result<http::client_response>> client::post(std::string_view what, std:
         if (auto n = r->header("Replay-Nonce"); n && !n->empty()) nonce_ = std::string(*n);
         if (r->status < 400) co_return std::move(*r);
         problem p = problem_of(*r);
+        last_problem_ = p.type;
         if (is_bad_nonce(p) && attempt < o_.bad_nonce_retries) {
             RINGLET_LOG(debug) << "acme: " << what << ": badNonce, retrying";
             continue;
@@ -198,8 +199,15 @@ rt::task<result<void>> client::open(const account_key& key, std::string_view ema
         if (!binding) co_return unexpected{binding.error()};
         payload.add_raw("externalAccountBinding", *binding);
     }
+    account_unusable_ = false;
+    last_problem_.clear();
     auto a = co_await post("newAccount", dir_.new_account, payload.str(), true, error);
-    if (!a) co_return unexpected{a.error()};
+    if (!a) {
+        // A deactivated account's key gets 403 unauthorized from newAccount (Boulder, Pebble).
+        account_unusable_ = !eab && last_status_ == 403 &&
+                            last_problem_ == "urn:ietf:params:acme:error:unauthorized";
+        co_return unexpected{a.error()};
+    }
     auto location = a->header("Location");
     if (!location || location->empty()) {
         co_return fail_msg(std::errc::protocol_error, error,
@@ -208,6 +216,7 @@ rt::task<result<void>> client::open(const account_key& key, std::string_view ema
     auto acc = parse_account(a->body, error);
     if (!acc) co_return unexpected{acc.error()};
     if (acc->status != account_status::valid) {
+        account_unusable_ = true;
         co_return fail_msg(std::errc::permission_denied, error,
                            "ACME account " + std::string(*location) + " is " +
                                std::string(to_string(acc->status)));

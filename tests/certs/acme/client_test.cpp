@@ -63,6 +63,8 @@ class H(http.server.BaseHTTPRequestHandler):
             self.send(200, self.directory("/acct-revoked"))
         elif p == "/dir-ok":
             self.send(200, self.directory("/acct-ok"))
+        elif p == "/dir-deactivated":
+            self.send(200, self.directory("/acct-deactivated"))
         else:
             self.send(404, "?", "text/plain")
     def do_POST(self):
@@ -79,6 +81,10 @@ class H(http.server.BaseHTTPRequestHandler):
                                        "detail": "nope"}), prob)
         elif p == "/acct-revoked":
             self.send(200, json.dumps({"status": "revoked"}), extra=[("Location", "/acct/1")])
+        elif p == "/acct-deactivated":
+            self.send(403, json.dumps({"type": "urn:ietf:params:acme:error:unauthorized",
+                "detail": "An account with the provided public key exists but is deactivated"}),
+                prob)
         elif p == "/acct-ok":
             self.send(200, json.dumps({"status": "valid"}),
                       extra=[("Location", self.base() + "/acct/1")])
@@ -134,6 +140,8 @@ struct acme_client : ::testing::Test {
     // Runs open() against `path`; returns the error line ("" on success).
     std::size_t requests = 0;
 
+    bool unusable = false;
+
     std::string open(const std::string& path, std::optional<acme::eab_settings> eab = {}) {
         auto r = rt::reactor::create(0);
         if (!r) return "io_uring unavailable";
@@ -144,6 +152,7 @@ struct acme_client : ::testing::Test {
         std::string err;
         auto ok = (*r)->run_until_done(c.open(*key, "ops@example.com", eab, err));
         requests = c.requests();
+        unusable = c.account_unusable();
         return ok ? std::string() : err;
     }
 };
@@ -197,6 +206,23 @@ TEST_F(acme_client, external_account_binding_required_but_not_configured) {
 TEST_F(acme_client, a_revoked_account_is_refused) {
     std::string e = open("/dir-revoked");
     EXPECT_NE(e.find("is revoked"), std::string::npos) << e;
+    EXPECT_TRUE(unusable); // the caller needs a new key
+}
+
+TEST_F(acme_client, a_deactivated_account_key_is_unusable_unless_a_binding_was_sent) {
+    std::string e = open("/dir-deactivated");
+    EXPECT_NE(e.find("exists but is deactivated"), std::string::npos) << e;
+    EXPECT_TRUE(unusable);
+    // With an external account binding, `unauthorized` may be the binding's fault.
+    acme::eab_settings eab{"kid-1", "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ"};
+    e = open("/dir-deactivated", eab);
+    EXPECT_FALSE(e.empty());
+    EXPECT_FALSE(unusable);
+    // Other refusals say nothing about the key.
+    open("/dir-problem");
+    EXPECT_FALSE(unusable);
+    EXPECT_EQ(open("/dir-ok"), "");
+    EXPECT_FALSE(unusable);
 }
 
 // resume(): an order finalized by an earlier attempt, whose download must be picked up.

@@ -81,6 +81,11 @@ public:
     rt::task<result<void>> open(const account_key& key, std::string_view email,
                                 const std::optional<eab_settings>& eab, std::string& error);
     const std::string& account_url() const noexcept { return account_url_; }
+    // After open() failed: the CA will never take this account key again (its account is
+    // deactivated or revoked, RFC 8555 7.3.6), so only a new key and account can go on. Not set
+    // for an `unauthorized` answer when an external account binding was sent: that is the
+    // binding's fault, not the key's.
+    bool account_unusable() const noexcept { return account_unusable_; }
     const acme::directory& directory() const noexcept { return dir_; }
 
     rt::task<result<order_result>> order(const std::vector<std::string>& names, challenge_type type,
@@ -127,7 +132,9 @@ private:
     std::string account_url_;
     std::string nonce_;
     std::size_t requests_ = 0;
-    int last_status_ = 0; // of the last signed request's response (0: none arrived)
+    int last_status_ = 0;      // of the last signed request's response (0: none arrived)
+    std::string last_problem_; // its problem type, when it failed with one
+    bool account_unusable_ = false;
 };
 
 // The common name of the issuer of the last certificate of a PEM chain ("" if unreadable).
