@@ -267,34 +267,34 @@ class StorageTest(AcmeTestCase):
                   if "/internal/" not in p]  # (not the internal CA's stand-in)
         return link
 
+    def obtained_then_stopped(self, name: str) -> tuple[Pebble, dict, ConfigServer]:
+        """A CA, a config with one ACME site for `name`, and a server that obtained its
+        certificate (one order) and has stopped."""
+        ca = self.pebble()
+        cfg = self.config(ca, [self.site([name])])
+        srv = self.serve(cfg)
+        self.wait_obtained(srv, [name])
+        srv.stop()
+        self.assertEqual(ca.orders(), 1)
+        return ca, cfg, srv
+
     def forget(self, link: str):
         """Deletes a stored certificate, as if it had never been downloaded."""
         shutil.rmtree(os.path.realpath(link))
         os.remove(link)
 
     def test_restart_loads_from_storage_without_a_new_order(self):
-        ca = self.pebble()
-        cfg = self.config(ca, [self.site(["s.test"])])
-        srv = self.serve(cfg)
-        self.wait_obtained(srv, ["s.test"])
-        srv.stop()
-        orders = ca.orders()
-        self.assertEqual(orders, 1)
+        ca, cfg, _ = self.obtained_then_stopped("s.test")
         srv2 = self.serve(cfg, "again.json")
         self.assertIn("acme: certificate for s.test loaded from storage", srv2.log())
         self.assert_served(ca, "s.test")
         time.sleep(1)
-        self.assertEqual(ca.orders(), orders)
+        self.assertEqual(ca.orders(), 1)
 
     def test_a_finalized_order_is_downloaded_not_ordered_again(self):
         # What a crash or a network failure between finalize and download leaves behind: the
         # order and its key recorded under pending/, and no certificate stored.
-        ca = self.pebble()
-        cfg = self.config(ca, [self.site(["resume.test"])])
-        srv = self.serve(cfg)
-        self.wait_obtained(srv, ["resume.test"])
-        srv.stop()
-        self.assertEqual(ca.orders(), 1)
+        ca, cfg, _ = self.obtained_then_stopped("resume.test")
         link = self.stored("resume.test")
         with open(os.path.join(link, "meta.json")) as f:
             order_url = json.load(f)["order"]
@@ -338,11 +338,7 @@ class StorageTest(AcmeTestCase):
         self.assertTrue(self.wait_published(srv, ca, "resume.test"), srv.log())
 
     def test_a_deactivated_account_is_replaced_by_a_new_one(self):
-        ca = self.pebble()
-        cfg = self.config(ca, [self.site(["acct.test"])])
-        srv = self.serve(cfg)
-        self.wait_obtained(srv, ["acct.test"])
-        srv.stop()
+        ca, cfg, srv = self.obtained_then_stopped("acct.test")
         old_url = re.search(r"acme: account (\S+) at ", srv.log()).group(1)
         [key] = glob.glob(os.path.join(self.storage, "accounts", "*", "*", "key.pem"))
         self.assertEqual(ca.deactivate_account(key, old_url), "deactivated")
