@@ -212,10 +212,33 @@ result<tls::certificate> finish(const certs::storage& st, const acme_slot& slot,
     return std::move(*cert);
 }
 
+// The challenge type that last worked with a CA is kept in storage too: after a restart, a type
+// that cannot work here (port 80 closed, say) is not tried first again, which would spend one of
+// the CA's failed-validation allowance per name on every restart.
+std::string preferred_path(const acme_slot& slot) {
+    return "accounts/" + slot.issuer_key + "/challenge";
+}
+
+void remember_preferred(acme_env& env, const acme_slot& slot, challenge_type type) {
+    auto [it, added] = env.preferred.try_emplace(slot.issuer_key, type);
+    if (!added && it->second == type) return;
+    it->second = type;
+    std::string error;
+    if (!env.storage->store_file(preferred_path(slot), to_string(type), 0644, error)) {
+        RINGLET_LOG(warn) << "acme: cannot remember the challenge type that worked: " << error;
+    }
+}
+
 // The challenge types to try, in order: the one that last worked with this CA first.
-std::vector<challenge_type> attempt_order(const acme_slot& slot, const acme_env& env) {
+std::vector<challenge_type> attempt_order(const acme_slot& slot, acme_env& env) {
     std::vector<challenge_type> order = slot.settings.challenges;
     auto it = env.preferred.find(slot.issuer_key);
+    if (it == env.preferred.end()) {
+        std::string error;
+        auto text = env.storage->load_file(preferred_path(slot), error);
+        auto type = text ? certs::acme::from_string<challenge_type>(*text) : std::nullopt;
+        if (type) it = env.preferred.emplace(slot.issuer_key, *type).first;
+    }
     if (it != env.preferred.end()) {
         auto pos = std::find(order.begin(), order.end(), it->second);
         if (pos != order.end()) std::rotate(order.begin(), pos, pos + 1);
@@ -357,7 +380,7 @@ rt::task<result<tls::certificate>> obtain(acme_slot& slot, acme_env& env, std::s
             co_return unexpected{got.error()};
         }
         auto cert = finish(st, slot, *got, key_pem, error);
-        if (cert) env.preferred[slot.issuer_key] = type;
+        if (cert) remember_preferred(env, slot, type);
         co_return cert;
     }
     error = last_error;

@@ -353,6 +353,22 @@ class StorageTest(AcmeTestCase):
         self.assertEqual(len(glob.glob(key + ".retired-*")), 1, os.listdir(os.path.dirname(key)))
         self.assertTrue(self.wait_published(srv, ca, "acct.test"), log)
 
+    def test_the_challenge_type_that_worked_is_tried_first_after_a_restart(self):
+        # Pebble's HTTP-01 validation goes to a port where nothing listens: only TLS-ALPN-01 works.
+        ca = self.enterContext(Pebble(free_port(), self.https))
+        cfg = self.config(ca, [self.site(["pref.test"])])
+        srv = self.serve(cfg)
+        self.wait_obtained(srv, ["pref.test"])
+        srv.stop()
+        tried = re.findall(r"ordering a certificate for pref\.test from \S+ \((\S+)\)", srv.log())
+        self.assertEqual(tried, ["http-01", "tls-alpn-01"])
+        self.forget(self.stored("pref.test"))
+
+        srv = self.serve(cfg, "again.json")
+        self.wait_obtained(srv, ["pref.test"])
+        tried = re.findall(r"ordering a certificate for pref\.test from \S+ \((\S+)\)", srv.log())
+        self.assertEqual(tried, ["tls-alpn-01"])
+
     def test_a_peer_sharing_the_storage_answers_the_challenges(self):
         # Pebble validates against B's listeners only; A orders peer.test, and B (ordering
         # another name itself) answers A's challenges from the shared storage.
