@@ -1,4 +1,5 @@
 #include "ringlet/certs/internal_ca.hpp"
+#include "support/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,35 +26,17 @@ namespace {
 constexpr std::int64_t day = 86400;
 
 // A fresh folder under /tmp, removed with everything in it.
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/ringlet-ca-test-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
+struct temp_dir : test::scratch_dir {
+    temp_dir() : scratch_dir("ca-test") {}
     std::string storage() const { return path + "/state"; } // not created: open() must make it
     std::string ca(const std::string& file = "") const {
         return storage() + "/ca" + (file.empty() ? "" : "/" + file);
     }
 };
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& data) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-unsigned mode_of(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return 0;
-    return st.st_mode & 07777;
-}
+using test::mode_of;
+using test::read_file;
+using test::write_file;
 
 struct run_result {
     int status = -1;

@@ -1,4 +1,5 @@
 #include "ringlet/certs/storage_lock.hpp"
+#include "support/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -63,25 +64,12 @@ TEST(StorageLockFormat, StalenessDecisions) {
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/ringlet-lock-test-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
+struct temp_dir : test::scratch_dir {
+    temp_dir() : scratch_dir("lock-test") {}
 };
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& data) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
+using test::read_file;
+using test::write_file;
 
 void set_mtime(const std::string& path, std::int64_t t) {
     struct timespec ts[2] = {{t, 0}, {t, 0}};

@@ -1,4 +1,5 @@
 #include "ringlet/certs/storage.hpp"
+#include "support/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,32 +22,14 @@ using namespace ringlet::certs;
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/ringlet-storage-test-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
+struct temp_dir : test::scratch_dir {
+    temp_dir() : scratch_dir("storage-test") {}
     std::string root() const { return path + "/state/ringlet"; } // not created: open() makes it
 };
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_file(const std::string& path, const std::string& data) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
-}
-
-mode_t mode_of(const std::string& path) {
-    struct stat st {};
-    EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
-    return st.st_mode & 07777;
-}
+using test::mode_of;
+using test::read_file;
+using test::write_file;
 
 std::vector<std::string> hidden_entries(const std::string& dir) {
     std::vector<std::string> out;
