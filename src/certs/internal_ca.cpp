@@ -1,29 +1,26 @@
+// The internal CA's lifecycle: its two authorities (root and intermediate) loaded from, created
+// in and written to <storage>/ca, leaf issuance, and the renewal policy. The certificates
+// themselves are built in internal_ca_cert.cpp, the files written by internal_ca_files.cpp.
 #include "ringlet/certs/internal_ca.hpp"
 
-#include "ringlet/base/unique_fd.hpp"
 #include "ringlet/certs/der.hpp"
 #include "ringlet/certs/keys.hpp"
 
+#include "certs/internal_ca_cert.hpp"
+#include "certs/internal_ca_files.hpp"
+
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
-#include <wolfssl/wolfcrypt/hash.h>
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
-#include <vector>
-
-// The certificates are DER-encoded by hand (der.hpp says why) and signed by wolfCrypt, which does
-// all the cryptography (key generation, SHA-256, ECDSA, SPKI encoding, SEC 1 key files, PEM).
 
 namespace ringlet::certs {
 
@@ -31,14 +28,15 @@ namespace {
 
 using der::byte_view;
 using der::bytes;
-namespace tag = der::tag;
-
-// ---- errors ---------------------------------------------------------------------------------
-
-// A failed wolfCrypt call, in the CA's words.
-unexpected<std::error_code> fail_ca(int ret, std::string& error, std::string_view what) {
-    return fail_wc(ret, error, "internal CA: " + std::string(what));
-}
+using detail::cert_kind;
+using detail::cert_request;
+using detail::fail_ca;
+using detail::key_identifier;
+using detail::make_certificate;
+using detail::make_dirs;
+using detail::read_file;
+using detail::signed_by;
+using detail::write_file_atomic;
 
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
     std::int64_t r;
@@ -46,199 +44,6 @@ std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
         return b > 0 ? std::numeric_limits<std::int64_t>::max()
                      : std::numeric_limits<std::int64_t>::min();
     return r;
-}
-
-// ---- certificates ---------------------------------------------------------------------------
-
-// RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits (the uncompressed point).
-result<bytes> key_identifier(const p256_key& key, std::string& error) {
-    std::uint8_t point[1 + 2 * MAX_ECC_BYTES];
-    word32 point_len = sizeof point;
-    if (int ret = wc_ecc_export_x963(key.get(), point, &point_len); ret != 0)
-        return fail_ca(ret, error, "exporting a public key");
-    bytes id(WC_SHA_DIGEST_SIZE);
-    if (int ret = wc_ShaHash(point, point_len, id.data()); ret != 0)
-        return fail_ca(ret, error, "hashing a public key");
-    return id;
-}
-
-enum class cert_kind { root, intermediate, leaf };
-
-struct cert_request {
-    cert_kind kind;
-    byte_view issuer;        // issuer Name TLV
-    byte_view issuer_key_id; // authorityKeyIdentifier (not written for the self-signed root)
-    byte_view subject;       // subject Name TLV
-    byte_view subject_key_id;
-    std::int64_t not_before;
-    std::int64_t not_after;
-    byte_view san; // leaf: GeneralNames
-    bool san_critical = false;
-};
-
-// Builds the TBSCertificate and has wolfCrypt sign it with `signer` (ecdsa-with-SHA256).
-result<bytes> make_certificate(const cert_request& req, const p256_key& subject_key,
-                               const p256_key& signer, WC_RNG& rng, std::string& error) {
-    auto serial = random_serial(rng, error);
-    if (!serial) return unexpected{serial.error()};
-
-    bytes not_before = der::encode_time(req.not_before);
-    bytes not_after = der::encode_time(req.not_after);
-    if (not_before.empty() || not_after.empty())
-        return fail_msg(std::errc::invalid_argument, error,
-                        "internal CA: validity dates out of range (year 1..9999)");
-
-    auto spki = subject_key.spki_der(error);
-    if (!spki) return unexpected{spki.error()};
-
-    using der::append;
-    using der::extension;
-    namespace oid = der::oid;
-    bytes exts;
-    switch (req.kind) {
-    case cert_kind::root: {
-        static constexpr std::uint8_t ca[] = {tag::sequence, 0x03, tag::boolean, 0x01, 0xff};
-        append(exts, extension(oid::basic_constraints, true, ca));
-        break;
-    }
-    case cert_kind::intermediate: {
-        static constexpr std::uint8_t ca_pathlen0[] = {
-            tag::sequence, 0x06, tag::boolean, 0x01, 0xff, tag::integer, 0x01, 0x00};
-        append(exts, extension(oid::basic_constraints, true, ca_pathlen0));
-        break;
-    }
-    case cert_kind::leaf: {
-        static constexpr std::uint8_t not_ca[] = {tag::sequence, 0x00};
-        append(exts, extension(oid::basic_constraints, true, not_ca));
-        break;
-    }
-    }
-    if (req.kind == cert_kind::leaf) {
-        static constexpr std::uint8_t digital_signature[] = {tag::bit_string, 0x02, 0x07, 0x80};
-        append(exts, extension(oid::key_usage, true, digital_signature));
-        append(exts,
-               extension(oid::ext_key_usage, false, der::tlv(tag::sequence, {oid::server_auth})));
-        append(exts, extension(oid::subject_alt_name, req.san_critical, req.san));
-    } else {
-        static constexpr std::uint8_t cert_and_crl_sign[] = {tag::bit_string, 0x02, 0x01, 0x06};
-        append(exts, extension(oid::key_usage, true, cert_and_crl_sign));
-    }
-    append(exts, extension(oid::subject_key_id, false,
-                           der::tlv(tag::octet_string, {req.subject_key_id})));
-    if (req.kind != cert_kind::root) {
-        append(exts, extension(oid::authority_key_id, false,
-                               der::tlv(tag::sequence,
-                                        {der::tlv(tag::key_identifier, {req.issuer_key_id})})));
-    }
-
-    const bytes tbs = der::tbs_certificate(
-        {*serial, req.issuer, not_before, not_after, req.subject, *spki, exts});
-    auto cert = sign_der(tbs, signer, rng, error);
-    if (!cert) error = "internal CA: " + error;
-    return cert;
-}
-
-// True when `c` carries a valid ecdsa-with-SHA256 signature made by `key`.
-bool signed_by(const der::parsed_cert& c, const p256_key& key) {
-    if (!der::equal(c.sig_alg, der::alg_ecdsa_sha256)) return false;
-    std::uint8_t hash[WC_SHA256_DIGEST_SIZE];
-    if (wc_Sha256Hash(c.tbs.data(), static_cast<word32>(c.tbs.size()), hash) != 0) return false;
-    int verified = 0;
-    int ret = wc_ecc_verify_hash(c.signature.data(), static_cast<word32>(c.signature.size()), hash,
-                                 sizeof hash, &verified, key.get());
-    return ret == 0 && verified == 1;
-}
-
-// ---- files ----------------------------------------------------------------------------------
-
-constexpr std::size_t max_file_size = 1 << 20; // CA files are a few hundred bytes
-
-// Reads a whole regular file. On failure the code is the errno (ENOENT for a missing file) and
-// `error` names the path.
-result<std::string> read_file(const std::string& path, std::string& error) {
-    unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) return fail_path(errno, error, path);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return fail_path(errno, error, path);
-    if (!S_ISREG(st.st_mode))
-        return fail_msg(std::errc::bad_message, error, path + ": not a regular file");
-    if (static_cast<std::uint64_t>(st.st_size) > max_file_size)
-        return fail_msg(std::errc::file_too_large, error, path + ": too large for a CA file");
-    std::string data(static_cast<std::size_t>(st.st_size), '\0');
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_path(errno, error, path);
-        if (n == 0) break; // shrank while we read: parse what we have
-        done += static_cast<std::size_t>(n);
-    }
-    data.resize(done);
-    return data;
-}
-
-result<void> fsync_dir(const std::string& dir, std::string& error) {
-    unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!fd || ::fsync(fd.get()) != 0) return fail_path(errno, error, dir);
-    return {};
-}
-
-std::string parent_dir(const std::string& path) {
-    const auto slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
-
-// mkdir -p; every folder it creates gets mode 0700 (whatever the umask) and is made durable by
-// an fsync of its parent. Existing folders are left as they are.
-result<void> make_dirs(const std::string& path, std::string& error) {
-    std::size_t pos = 0;
-    while (pos != std::string::npos) {
-        pos = path.find('/', pos + 1);
-        const std::string prefix = path.substr(0, pos);
-        if (::mkdir(prefix.c_str(), 0700) == 0) {
-            if (::chmod(prefix.c_str(), 0700) != 0) return fail_path(errno, error, prefix);
-            if (auto r = fsync_dir(parent_dir(prefix), error); !r) return r;
-            continue;
-        }
-        // EEXIST, or EACCES/EROFS on a parent that exists: fine if it is a folder.
-        const int mkdir_errno = errno;
-        struct stat st {};
-        if (::stat(prefix.c_str(), &st) != 0) return fail_path(mkdir_errno, error, prefix);
-        if (!S_ISDIR(st.st_mode)) return fail_path(ENOTDIR, error, prefix);
-    }
-    return {};
-}
-
-// Replaces dir/name atomically: a temporary file in the same folder, written, fsynced and renamed
-// over the old one, then the folder fsynced so that the rename itself survives a crash.
-result<void> write_file_atomic(const std::string& dir, const std::string& name,
-                               std::string_view data, mode_t mode, std::string& error) {
-    const std::string path = dir + "/" + name;
-    std::string tmp = dir + "/." + name + ".tmp-XXXXXX";
-    unique_fd fd(::mkostemp(tmp.data(), O_CLOEXEC)); // mode 0600 from the start
-    if (!fd) return fail_path(errno, error, path);
-    struct unlink_on_error {
-        const std::string& path;
-        bool armed = true;
-        ~unlink_on_error() {
-            if (armed) ::unlink(path.c_str());
-        }
-    } guard{tmp};
-
-    if (::fchmod(fd.get(), mode) != 0) return fail_path(errno, error, tmp);
-    for (std::size_t done = 0; done < data.size();) {
-        ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_path(errno, error, tmp);
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) return fail_path(errno, error, tmp);
-    if (::close(fd.release()) != 0) return fail_path(errno, error, tmp);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_path(errno, error, path);
-    guard.armed = false;
-    return fsync_dir(dir, error);
 }
 
 // A random hex suffix for CA names.

@@ -1,22 +1,26 @@
+// The ACME documents (RFC 8555, ARI RFC 9773): the status names, and which fields each document
+// must or may hold. How a field is read and checked is json_reader's business (json_reader.hpp).
 #include "ringlet/certs/acme/messages.hpp"
 
 #include "ringlet/base/base64.hpp"
 
 #include "ringlet/base/ascii.hpp"
 
-// Error codes only: nothing on our side may throw.
-#define SIMDJSON_EXCEPTIONS 0
-#include <simdjson.h>
+#include "certs/acme/json_reader.hpp"
 
 #include <array>
-#include <cerrno>
-#include <cstdio>
 
 namespace ringlet::certs::acme {
 
 namespace {
 
 namespace dom = simdjson::dom;
+using detail::join;
+using detail::need;
+using detail::quoted_path;
+using detail::reader;
+using detail::shown;
+using detail::value_of;
 
 constexpr std::array<std::string_view, 3> account_names{"valid", "deactivated", "revoked"};
 constexpr std::array<std::string_view, 5> order_names{"pending", "ready", "processing", "valid",
@@ -35,295 +39,12 @@ std::string_view name_of(const std::array<std::string_view, N>& names, E e) noex
     return i < N ? names[i] : std::string_view("?");
 }
 
-template <class E, std::size_t N>
-std::optional<E> value_of(const std::array<std::string_view, N>& names, std::string_view s,
-                          std::size_t count = N) noexcept {
-    for (std::size_t i = 0; i < count; ++i) {
-        if (names[i] == s) return static_cast<E>(i);
-    }
-    return std::nullopt;
-}
-
-// "pending, ready or valid": what a status may be, for messages.
-template <std::size_t N>
-std::string one_of(const std::array<std::string_view, N>& names) {
-    std::string out;
-    for (std::size_t i = 0; i < N; ++i) {
-        if (i > 0) out += i + 1 == N ? " or " : ", ";
-        out += names[i];
-    }
-    return out;
-}
-
-// Text from the server as it may appear in a log line: printable, one line, bounded.
-std::string shown(std::string_view s, std::size_t max = 60) {
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        out += c < 0x20 || c == 0x7f ? '?' : s[i];
-    }
-    out += s.size() > max ? "\"..." : "\"";
-    return out;
-}
-
-std::string_view type_name(dom::element_type t) {
-    switch (t) {
-    case dom::element_type::ARRAY:
-        return "an array";
-    case dom::element_type::OBJECT:
-        return "an object";
-    case dom::element_type::STRING:
-        return "a string";
-    case dom::element_type::BOOL:
-        return "a boolean";
-    case dom::element_type::NULL_VALUE:
-        return "null";
-    default:
-        return "a number";
-    }
-}
-
-bool is_http_url(std::string_view s) {
-    std::string scheme = ascii_lower(s.substr(0, 8));
-    std::size_t rest;
-    if (scheme.starts_with("https://")) {
-        rest = 8;
-    } else if (scheme.starts_with("http://")) {
-        rest = 7;
-    } else {
-        return false;
-    }
-    if (rest >= s.size() || s[rest] == '/' || s[rest] == '?' || s[rest] == '#') return false;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u <= 0x20 || u == 0x7f) return false;
-    }
-    return true;
-}
-
-std::string join(std::string_view prefix, std::string_view key) {
-    return prefix.empty() ? std::string(key) : std::string(prefix) + "." + std::string(key);
-}
-
-std::string at_index(std::string_view prefix, std::size_t i) {
-    return std::string(prefix) + "[" + std::to_string(i) + "]";
-}
-
-enum class need { required, optional };
-
-// Reads one document: typed accessors that name the failing key path in `error`.
-class reader {
-public:
-    reader(std::string_view what, std::string& error) : what_(what), error_(error) {}
-
-    bool open(std::string_view json, dom::object& root) {
-        if (json.size() > max_message_bytes) {
-            code_ = EMSGSIZE;
-            error_ = std::string(what_) + " response is " + std::to_string(json.size()) +
-                     " bytes, over the limit of " + std::to_string(max_message_bytes);
-            return false;
-        }
-        std::size_t first = json.find_first_not_of(" \t\r\n");
-        if (first == std::string_view::npos) {
-            error_ = std::string(what_) + " response is empty";
-            return false;
-        }
-        dom::element doc;
-        if (auto e = parser_.parse(json.data(), json.size()).get(doc)) {
-            error_ = std::string(what_) + " response is not JSON";
-            if (json[first] == '<') {
-                error_ += " (an HTML or XML page?)";
-            } else if (json[first] == '{' || json[first] == '[') {
-                error_ += std::string(" (") + simdjson::error_message(e) + ")";
-            }
-            error_ += ": starts with " + shown(json.substr(first), 40);
-            return false;
-        }
-        if (doc.get_object().get(root)) {
-            error_ = std::string(what_) + " response must be a JSON object, not " +
-                     std::string(type_name(doc.type()));
-            return false;
-        }
-        return true;
-    }
-
-    unexpected<std::error_code> failure() const { return fail_errno(code_); }
-
-    bool fail(std::string message) {
-        error_ = std::string(what_) + ": " + message;
-        return false;
-    }
-
-    bool wrong_type(std::string_view path, dom::element v, std::string_view expected) {
-        return fail("\"" + std::string(path) + "\" must be " + std::string(expected) + ", not " +
-                    std::string(type_name(v.type())));
-    }
-
-    // Finds `key` in `o`. JSON null counts as absent. Absent and required is an error.
-    bool find(dom::object o, std::string_view prefix, std::string_view key, need n,
-              std::optional<dom::element>& out) {
-        out.reset();
-        dom::element v;
-        if (!o.at_key(key).get(v) && v.type() != dom::element_type::NULL_VALUE) {
-            out = v;
-            return true;
-        }
-        if (n == need::optional) return true;
-        error_ = std::string(what_) + " is missing \"" + join(prefix, key) + "\"";
-        return false;
-    }
-
-    bool as_string(dom::element v, std::string_view path, std::string& out) {
-        std::string_view s;
-        if (v.get_string().get(s)) return wrong_type(path, v, "a string");
-        out = s;
-        return true;
-    }
-
-    bool as_url(dom::element v, std::string_view path, std::string& out) {
-        if (!as_string(v, path, out)) return false;
-        if (is_http_url(out)) return true;
-        return fail("\"" + std::string(path) + "\" must be an absolute http(s) URL, not " +
-                    shown(out));
-    }
-
-    bool as_time(dom::element v, std::string_view path, std::optional<std::int64_t>& out) {
-        std::string text;
-        if (!as_string(v, path, text)) return false;
-        std::string why;
-        auto t = parse_rfc3339(text, why);
-        if (!t) {
-            return fail("\"" + std::string(path) + "\" is not an RFC 3339 timestamp (" +
-                        shown(text) + "): " + why);
-        }
-        out = *t;
-        return true;
-    }
-
-    template <std::size_t N, class E>
-    bool as_enum(dom::element v, std::string_view path,
-                 const std::array<std::string_view, N>& names, E& out) {
-        std::string text;
-        if (!as_string(v, path, text)) return false;
-        auto e = value_of<E>(names, text);
-        if (!e) {
-            return fail("\"" + std::string(path) + "\" is " + shown(text) + ", expected " +
-                        one_of(names));
-        }
-        out = *e;
-        return true;
-    }
-
-    bool as_object(dom::element v, std::string_view path, dom::object& out) {
-        if (v.get_object().get(out)) return wrong_type(path, v, "an object");
-        return true;
-    }
-
-    bool as_array(dom::element v, std::string_view path, dom::array& out) {
-        if (v.get_array().get(out)) return wrong_type(path, v, "an array");
-        return true;
-    }
-
-    // The common case: a field read with one of the as_ functions above.
-    template <class F>
-    bool field(dom::object o, std::string_view prefix, std::string_view key, need n, F&& read) {
-        std::optional<dom::element> v;
-        if (!find(o, prefix, key, n, v)) return false;
-        return !v || read(*v, join(prefix, key));
-    }
-
-    template <std::size_t N, class E>
-    bool enum_field(dom::object o, std::string_view prefix, std::string_view key,
-                    const std::array<std::string_view, N>& names, E& out) {
-        return field(o, prefix, key, need::required, [&](dom::element v, const std::string& p) {
-            return as_enum(v, p, names, out);
-        });
-    }
-
-    // An object member, read by `read(object, path)`.
-    template <class F>
-    bool object_field(dom::object o, std::string_view prefix, std::string_view key, need n,
-                      F&& read) {
-        return field(o, prefix, key, n, [&](dom::element v, const std::string& p) {
-            dom::object inner;
-            return as_object(v, p, inner) && read(inner, p);
-        });
-    }
-
-    // An array of objects, each read by `read(object, "key[i]")`.
-    template <class F>
-    bool objects_field(dom::object o, std::string_view prefix, std::string_view key, need n,
-                       F&& read) {
-        return field(o, prefix, key, n, [&](dom::element v, const std::string& p) {
-            dom::array items;
-            if (!as_array(v, p, items)) return false;
-            std::size_t i = 0;
-            for (dom::element item : items) {
-                std::string item_path = at_index(p, i++);
-                dom::object inner;
-                if (!as_object(item, item_path, inner) || !read(inner, item_path)) return false;
-            }
-            return true;
-        });
-    }
-
-    bool string_field(dom::object o, std::string_view prefix, std::string_view key, need n,
-                      std::string& out) {
-        return field(o, prefix, key, n, [&](dom::element v, const std::string& path) {
-            return as_string(v, path, out);
-        });
-    }
-
-    bool url_field(dom::object o, std::string_view prefix, std::string_view key, need n,
-                   std::string& out) {
-        return field(o, prefix, key, n,
-                     [&](dom::element v, const std::string& path) { return as_url(v, path, out); });
-    }
-
-    bool time_field(dom::object o, std::string_view prefix, std::string_view key, need n,
-                    std::optional<std::int64_t>& out) {
-        return field(o, prefix, key, n, [&](dom::element v, const std::string& path) {
-            return as_time(v, path, out);
-        });
-    }
-
-    bool bool_field(dom::object o, std::string_view prefix, std::string_view key, bool& out) {
-        return field(o, prefix, key, need::optional, [&](dom::element v, const std::string& path) {
-            return !v.get_bool().get(out) || wrong_type(path, v, "a boolean");
-        });
-    }
-
-    // An array of strings (URLs when `urls`).
-    bool strings_field(dom::object o, std::string_view prefix, std::string_view key, need n,
-                       bool urls, std::vector<std::string>& out) {
-        return field(o, prefix, key, n, [&](dom::element v, const std::string& path) {
-            dom::array items;
-            if (!as_array(v, path, items)) return false;
-            for (dom::element item : items) {
-                std::string s;
-                std::string item_path = at_index(path, out.size());
-                if (!(urls ? as_url(item, item_path, s) : as_string(item, item_path, s))) {
-                    return false;
-                }
-                out.push_back(std::move(s));
-            }
-            return true;
-        });
-    }
-
-private:
-    std::string_view what_;
-    std::string& error_;
-    int code_ = EBADMSG;
-    dom::parser parser_{max_message_bytes};
-};
-
 bool read_identifier(reader& r, dom::object o, std::string_view path, identifier& out) {
     if (!r.enum_field(o, path, "type", identifier_names, out.type) ||
         !r.string_field(o, path, "value", need::required, out.value)) {
         return false;
     }
-    return !out.value.empty() || r.fail("\"" + join(path, "value") + "\" is empty");
+    return !out.value.empty() || r.fail(quoted_path(join(path, "value")) + " is empty");
 }
 
 bool read_problem(reader& r, dom::object o, std::string_view path, problem& out) {
