@@ -1,7 +1,6 @@
 #include "config/json_tree.hpp"
 
-// Error codes only: nothing on our side may throw.
-#define SIMDJSON_EXCEPTIONS 0
+// SIMDJSON_EXCEPTIONS=0 comes from CMake (simdjson::simdjson): error codes only.
 #include <simdjson.h>
 
 #include <algorithm>

@@ -6,8 +6,7 @@
 #include "ringlet/base/result.hpp"
 #include "ringlet/certs/acme/messages.hpp"
 
-// Error codes only: nothing on our side may throw.
-#define SIMDJSON_EXCEPTIONS 0
+// SIMDJSON_EXCEPTIONS=0 comes from CMake (simdjson::simdjson): error codes only.
 #include <simdjson.h>
 
 #include <array>
