@@ -17,6 +17,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from support import HOST, _die_with_parent, _live, free_port, openssl
@@ -146,23 +147,30 @@ class Pebble:
 
     def deactivate_account(self, key_pem: str, account_url: str) -> str:
         """Deactivates an account as its holder would (RFC 8555 7.3.6): a JWS signed with the
-        account key (ES256, by the openssl CLI). Returns the status Pebble answers with."""
+        account key (ES256, by the openssl CLI). Returns the status Pebble answers with. Pebble
+        rejects some nonces on purpose (badNonce): those are retried with a fresh one."""
         ctx = ssl.create_default_context(cafile=self.tls_roots)
         with urllib.request.urlopen(self.directory, context=ctx, timeout=5) as r:
             new_nonce = json.load(r)["newNonce"]
-        head = urllib.request.Request(new_nonce, method="HEAD")
-        with urllib.request.urlopen(head, context=ctx, timeout=5) as r:
-            nonce = r.headers["Replay-Nonce"]
-        protected = _b64url(json.dumps({"alg": "ES256", "kid": account_url, "nonce": nonce,
-                                        "url": account_url}).encode())
-        payload = _b64url(b'{"status":"deactivated"}')
-        signature = _b64url(_es256(key_pem, f"{protected}.{payload}".encode()))
-        body = json.dumps({"protected": protected, "payload": payload,
-                           "signature": signature}).encode()
-        post = urllib.request.Request(account_url, data=body,
-                                      headers={"Content-Type": "application/jose+json"})
-        with urllib.request.urlopen(post, context=ctx, timeout=5) as r:
-            return json.load(r)["status"]
+        for attempt in range(10):
+            head = urllib.request.Request(new_nonce, method="HEAD")
+            with urllib.request.urlopen(head, context=ctx, timeout=5) as r:
+                nonce = r.headers["Replay-Nonce"]
+            protected = _b64url(json.dumps({"alg": "ES256", "kid": account_url, "nonce": nonce,
+                                            "url": account_url}).encode())
+            payload = _b64url(b'{"status":"deactivated"}')
+            signature = _b64url(_es256(key_pem, f"{protected}.{payload}".encode()))
+            body = json.dumps({"protected": protected, "payload": payload,
+                               "signature": signature}).encode()
+            post = urllib.request.Request(account_url, data=body,
+                                          headers={"Content-Type": "application/jose+json"})
+            try:
+                with urllib.request.urlopen(post, context=ctx, timeout=5) as r:
+                    return json.load(r)["status"]
+            except urllib.error.HTTPError as e:
+                problem = e.read().decode(errors="replace")
+                if attempt == 9 or "badNonce" not in problem:
+                    raise AssertionError(f"deactivating {account_url}: HTTP {e.code} {problem}")
 
     def stop(self) -> None:
         for p in self.procs:
