@@ -1,13 +1,13 @@
 // The internal CA's lifecycle: its two authorities (root and intermediate) loaded from, created
 // in and written to <storage>/ca, leaf issuance, and the renewal policy. The certificates
-// themselves are built in internal_ca_cert.cpp, the files written by internal_ca_files.cpp.
+// themselves are built in internal_ca_cert.cpp; the files are read and written through
+// certs::storage (atomic replacement, exact modes), like every other file under the storage folder.
 #include "ringlet/certs/internal_ca.hpp"
 
 #include "ringlet/certs/der.hpp"
 #include "ringlet/certs/keys.hpp"
 
 #include "certs/internal_ca_cert.hpp"
-#include "certs/internal_ca_files.hpp"
 
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
@@ -33,10 +33,7 @@ using detail::cert_request;
 using detail::fail_ca;
 using detail::key_identifier;
 using detail::make_certificate;
-using detail::make_dirs;
-using detail::read_file;
 using detail::signed_by;
-using detail::write_file_atomic;
 
 std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
     std::int64_t r;
@@ -190,14 +187,14 @@ result<authority_ptr> create_authority(const authority* issuer, std::int64_t now
 // Writes <name>.key, then <name>.crt: the certificate is written last, so that a crash between
 // the two leaves a new key next to the old certificate, which the next open() detects as a
 // mismatch (and, for the intermediate, repairs by re-issuing).
-result<void> store_authority(const std::string& dir, const std::string& name, const authority& a,
+result<void> store_authority(const storage& st, const std::string& name, const authority& a,
                              std::string& error) {
     auto key_pem = a.key->to_pem(error);
     if (!key_pem) return unexpected{key_pem.error()};
-    auto r = write_file_atomic(dir, name + ".key", *key_pem, 0600, error);
+    auto r = st.store_file("ca/" + name + ".key", *key_pem, 0600, error);
     explicit_bzero(key_pem->data(), key_pem->size());
     if (!r) return r;
-    return write_file_atomic(dir, name + ".crt", a.cert_pem, 0644, error);
+    return st.store_file("ca/" + name + ".crt", a.cert_pem, 0644, error);
 }
 
 struct file_pair {
@@ -207,13 +204,10 @@ struct file_pair {
     bool key_missing() const { return !key && key.error() == errno_code(ENOENT); }
 };
 
-file_pair read_pair(const std::string& dir, const std::string& name, std::string& crt_error,
+file_pair read_pair(const storage& st, const std::string& name, std::string& crt_error,
                     std::string& key_error) {
-    std::string crt_path = dir + "/" + name + ".crt";
-    std::string key_path = dir + "/" + name + ".key";
-    auto crt = read_file(crt_path, crt_error);
-    auto key = read_file(key_path, key_error);
-    return {std::move(crt_path), std::move(key_path), std::move(crt), std::move(key)};
+    const std::string crt = "ca/" + name + ".crt", key = "ca/" + name + ".key";
+    return {st.path(crt), st.path(key), st.load_file(crt, crt_error), st.load_file(key, key_error)};
 }
 
 result<void> check_root_valid(const authority& root, const std::string& dir, std::int64_t now,
@@ -239,19 +233,21 @@ result<internal_ca> internal_ca::open(const std::string& storage_dir, std::int64
     wolfcrypt_init();
     if (storage_dir.empty())
         return fail_msg(std::errc::invalid_argument, error, "internal CA: empty storage path");
-    std::string storage = storage_dir;
-    while (storage.size() > 1 && storage.back() == '/') storage.pop_back();
-
+    auto st = storage::open(storage_dir, error);
+    if (!st) return unexpected{st.error()};
     internal_ca ca;
-    ca.dir_ = (storage == "/" ? "" : storage) + "/ca";
-    if (auto r = make_dirs(ca.dir_, error); !r) return unexpected{r.error()};
+    auto dir = st->make_dirs("ca", error);
+    if (!dir) return unexpected{dir.error()};
+    ca.dir_ = std::move(*dir);
+    ca.store_.emplace(std::move(*st));
+    const storage& files = *ca.store_;
 
     std::string crt_error, key_error;
-    file_pair root = read_pair(ca.dir_, root_name, crt_error, key_error);
+    file_pair root = read_pair(files, root_name, crt_error, key_error);
     if (root.crt_missing() && root.key_missing()) {
         auto created = create_authority(nullptr, now, error);
         if (!created) return unexpected{created.error()};
-        if (auto r = store_authority(ca.dir_, root_name, **created, error); !r)
+        if (auto r = store_authority(files, root_name, **created, error); !r)
             return unexpected{r.error()};
         ca.root_ = std::move(*created);
     } else if (root.crt_missing() || root.key_missing()) {
@@ -278,7 +274,7 @@ result<internal_ca> internal_ca::open(const std::string& storage_dir, std::int64
     }
     if (auto r = check_root_valid(*ca.root_, ca.dir_, now, error); !r) return unexpected{r.error()};
 
-    file_pair inter = read_pair(ca.dir_, intermediate_name, crt_error, key_error);
+    file_pair inter = read_pair(files, intermediate_name, crt_error, key_error);
     if (!inter.crt_missing() && !inter.key_missing()) {
         if (!inter.crt) return fail_msg(inter.crt.error(), error, crt_error);
         if (!inter.key) return fail_msg(inter.key.error(), error, key_error);
@@ -308,7 +304,7 @@ result<void> internal_ca::refresh_intermediate(std::int64_t now, std::string& er
     auto next = create_authority(root_.get(), now, error);
     if (!next) return unexpected{next.error()};
     // Only a stored intermediate replaces the one in memory: a failed write changes nothing.
-    if (auto r = store_authority(dir_, intermediate_name, **next, error); !r) return r;
+    if (auto r = store_authority(*store_, intermediate_name, **next, error); !r) return r;
     intermediate_ = std::move(*next);
     return {};
 }

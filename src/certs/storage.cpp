@@ -210,6 +210,10 @@ result<storage> storage::open(std::string root, std::string& error) {
             if (last && ::chmod(prefix.c_str(), 0700) != 0) return fail_path(errno, error, prefix);
         } else if (errno != EEXIST) {
             return fail_path(errno, error, prefix);
+        } else if (struct stat st{};
+                   !last && ::stat(prefix.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+            // Name the file in the way, not the folder that could not be made below it.
+            return fail_path(ENOTDIR, error, prefix);
         }
         if (last) break;
     }

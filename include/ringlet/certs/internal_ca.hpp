@@ -27,9 +27,11 @@
 #pragma once
 
 #include "ringlet/base/result.hpp"
+#include "ringlet/certs/storage.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -98,7 +100,8 @@ private:
     // Re-issues the intermediate if it is missing, not yet valid or due at `now`.
     result<void> refresh_intermediate(std::int64_t now, std::string& error);
 
-    std::string dir_; // <storage>/ca
+    std::string dir_;              // <storage>/ca
+    std::optional<storage> store_; // the storage folder its files are in
     std::unique_ptr<detail::authority> root_;
     std::unique_ptr<detail::authority> intermediate_;
 };
