@@ -18,12 +18,22 @@ std::string url_problem(std::string_view url) {
     } else if (url.starts_with("http://")) {
         rest = url.substr(7);
     } else {
-        return "it must start with https://";
+        return "it must start with https://, or http:// for a CA on this machine";
     }
     std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
     if (host.empty()) return "it has no host";
     for (char c : url) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) return "it contains a space";
+    }
+    if (url.starts_with("http://")) {
+        // Cleartext only where nobody sits in between: the CA's answers (and the certificate)
+        // would otherwise be anyone's to change or withhold.
+        std::string_view name = host.starts_with('[') ? host.substr(0, host.find(']') + 1)
+                                                      : host.substr(0, host.rfind(':'));
+        if (name != "localhost" && name != "[::1]" && !name.starts_with("127.")) {
+            return "plain http:// is only for a CA on this machine (localhost, 127.0.0.1, "
+                   "[::1]); use https://";
+        }
     }
     return {};
 }

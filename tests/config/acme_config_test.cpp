@@ -76,7 +76,7 @@ TEST(acme_config, bad_values_are_named) {
     ASSERT_EQ(e.size(), 6u) << ::testing::PrintToString(e);
     EXPECT_EQ(e[0], "r.json:1:24: acme.directory: expected the CA's directory URL, like "
                     "\"https://acme-v02.api.letsencrypt.org/directory\", found \"ftp://x/dir\" "
-                    "(it must start with https://)");
+                    "(it must start with https://, or http:// for a CA on this machine)");
     EXPECT_EQ(e[1], "r.json:1:48: acme.email: expected an email address like "
                     "\"ops@example.com\", found \"nobody\"");
     EXPECT_EQ(e[2], "r.json:2:17: acme.challenges[0]: expected \"http-01\" or \"tls-alpn-01\", "
@@ -84,6 +84,23 @@ TEST(acme_config, bad_values_are_named) {
     EXPECT_EQ(e[3], "r.json:2:38: acme.challenges[2]: \"http-01\" is listed twice");
     EXPECT_EQ(e[4], "r.json:2:57: acme.eab: missing \"hmac_key\" (both come from the CA)");
     EXPECT_EQ(e[5], "r.json:2:74: unknown key \"dirctory\" in acme (did you mean \"directory\"?)");
+}
+
+TEST(acme_config, plain_http_directories_only_on_this_machine) {
+    for (const char* ok : {"http://localhost:14000/dir", "http://127.0.0.1/dir",
+                           "http://[::1]:8080/dir", "https://ca.example/dir"}) {
+        auto e = errors_of(std::string(R"({"acme": {"directory": ")") + ok + R"("},
+ "sites": [{"hosts": ["a.test"], "root": "/x", "tls": {"issuer": "acme"}}]})");
+        EXPECT_TRUE(e.empty()) << ok << ": " << ::testing::PrintToString(e);
+    }
+    for (const char* bad : {"http://ca.example/dir", "http://10.0.0.1:14000/dir",
+                            "http://localhost.example/dir", "http://[::2]/dir"}) {
+        auto e = errors_of(std::string(R"({"acme": {"directory": ")") + bad + R"("},
+ "sites": [{"hosts": ["a.test"], "root": "/x", "tls": {"issuer": "acme"}}]})");
+        ASSERT_EQ(e.size(), 1u) << bad;
+        EXPECT_NE(e[0].find("plain http:// is only for a CA on this machine"), std::string::npos)
+            << e[0];
+    }
 }
 
 TEST(acme_config, acme_sites_need_hosts_without_wildcards) {
