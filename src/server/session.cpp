@@ -61,8 +61,11 @@ rt::task<void> session<Stream>::run() {
 
 // 1: req_ holds a complete request head of head_len_ bytes. 0: close quietly. Otherwise the
 // status to answer before closing (400, 408, 414, 431, 501, 505).
+// `inline` is only a hint, for g++: run() is the one caller, and a per-request call. In one file
+// with internal linkage this coroutine's ramp was inlined into run(); as a template member with
+// external linkage it is inlined only with the hint. Likewise respond().
 template <class Stream>
-rt::task<int> session<Stream>::next_request() {
+inline rt::task<int> session<Stream>::next_request() {
     auto& r = rt::this_reactor();
     const auto& lim = st_.limits;
     std::int64_t deadline =
@@ -149,7 +152,7 @@ void session<Stream>::release_buffers() {
 }
 
 template <class Stream>
-rt::task<bool> session<Stream>::respond() {
+inline rt::task<bool> session<Stream>::respond() { // inline: see next_request()
     if (head_.capacity() <= small_string && !st_.spare_heads.empty()) {
         head_ = std::move(st_.spare_heads.back());
         st_.spare_heads.pop_back();
