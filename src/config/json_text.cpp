@@ -3,6 +3,7 @@
 // none of it depends on simdjson or on how the tree was built.
 #include "config/json_syntax.hpp"
 #include "config/json_tree.hpp"
+#include "ringlet/base/json_writer.hpp"
 
 #include <algorithm>
 
@@ -57,27 +58,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string quoted(std::string_view s) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (u < 0x20) {
-            out += "\\u00";
-            out += digits[u >> 4];
-            out += digits[u & 15];
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-    return out;
+    return json_string(s); // as JSON writes it, so the reader can search the file for it
 }
 
 } // namespace ringlet::config::detail
