@@ -1,9 +1,9 @@
-// Response-head formatting as the connection writes it for a static file (see
-// src/server/connection.cpp): Server and a cached Date line, Content-Type, Content-Length,
-// Last-Modified (formatted from the file's mtime per response), ETag, Accept-Ranges. The head
-// string is reused across iterations like a connection's, so this is the steady state (no
-// allocation). Also the HTTP-date pieces on their own: formatting (Date once a second per
-// reactor, Last-Modified per response) and parsing (If-Modified-Since).
+// Response-head formatting as the server writes it for a static file (see
+// src/server/file_response.cpp and session.cpp): Server and a cached Date line, Content-Type,
+// Content-Length, Last-Modified (formatted from the file's mtime per response), ETag,
+// Accept-Ranges. The head string is reused across iterations like a connection's, so this is the
+// steady state (no allocation). Also the HTTP-date pieces on their own: formatting (Date once a
+// second per reactor, Last-Modified per response) and parsing (If-Modified-Since).
 #include "ringlet/http/date.hpp"
 #include "ringlet/http/response.hpp"
 

@@ -63,7 +63,8 @@ rt::task<void> session<Stream>::run() {
 // status to answer before closing (400, 408, 414, 431, 501, 505).
 // `inline` is only a hint, for g++: run() is the one caller, and a per-request call. In one file
 // with internal linkage this coroutine's ramp was inlined into run(); as a template member with
-// external linkage it is inlined only with the hint. Likewise respond().
+// external linkage it is inlined only with the hint. Likewise respond(), and the two answers
+// only respond() gives: send_https_redirect() and send_challenge().
 template <class Stream>
 inline rt::task<int> session<Stream>::next_request() {
     auto& r = rt::this_reactor();
@@ -151,8 +152,9 @@ void session<Stream>::release_buffers() {
     req_.reset();
 }
 
+// inline: see next_request().
 template <class Stream>
-inline rt::task<bool> session<Stream>::respond() { // inline: see next_request()
+inline rt::task<bool> session<Stream>::respond() {
     if (head_.capacity() <= small_string && !st_.spare_heads.empty()) {
         head_ = std::move(st_.spare_heads.back());
         st_.spare_heads.pop_back();
@@ -226,8 +228,9 @@ void session<Stream>::log_access(std::string_view head, std::uint64_t body_bytes
 }
 
 // 308 to the same host, path and query over HTTPS (RFC 9110 15.4.9 keeps the method).
+// inline: see next_request().
 template <class Stream>
-rt::task<bool> session<Stream>::send_https_redirect() {
+inline rt::task<bool> session<Stream>::send_https_redirect() {
     char buf[256];
     std::string_view host = normalize_host(req_->host, buf);
     if (host.empty()) host = "localhost";
@@ -239,8 +242,9 @@ rt::task<bool> session<Stream>::send_https_redirect() {
 }
 
 // The key authorization of an HTTP-01 challenge (RFC 8555 8.3): text/plain, never cached.
+// inline: see next_request().
 template <class Stream>
-rt::task<bool> session<Stream>::send_challenge(const std::string& key_authorization) {
+inline rt::task<bool> session<Stream>::send_challenge(const std::string& key_authorization) {
     http::response_writer w(head_, 200);
     common_headers(w);
     w.raw("Content-Type: text/plain\r\nCache-Control: no-store\r\n")
