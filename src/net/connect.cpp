@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -79,27 +80,40 @@ void run_lookup(const std::shared_ptr<lookup>& l) {
 
 } // namespace
 
-result<std::vector<endpoint>> resolve(std::string_view host, std::uint16_t port,
-                                      std::string& error) {
-    std::vector<endpoint> out;
+namespace {
+
+std::string lowered(std::string_view host) {
+    std::string h(host);
+    for (char& c : h) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return h;
+}
+
+// What resolve() answers without getaddrinfo: an invalid name, a literal address, localhost.
+// Nothing for a name that needs the resolver. `lower` is lowered(host).
+std::optional<result<std::vector<endpoint>>> answer_without_dns(std::string_view host,
+                                                                std::string_view lower,
+                                                                std::uint16_t port,
+                                                                std::string& error) {
     if (host.empty() || host.find('\0') != std::string_view::npos) {
         error = "resolve: empty or invalid host name";
         return fail_errno(EINVAL);
     }
     endpoint e;
-    if (numeric(host, port, e)) {
-        out.push_back(e);
-        return out;
-    }
-    std::string h(host);
-    for (char& c : h) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (h == "localhost" || h == "localhost.") {
-        numeric("127.0.0.1", port, e);
-        out.push_back(e);
-        numeric("::1", port, e);
-        out.push_back(e);
-        return out;
-    }
+    if (numeric(host, port, e)) return std::vector<endpoint>{e};
+    if (lower != "localhost" && lower != "localhost.") return std::nullopt;
+    std::vector<endpoint> out(2);
+    numeric("127.0.0.1", port, out[0]);
+    numeric("::1", port, out[1]);
+    return out;
+}
+
+} // namespace
+
+result<std::vector<endpoint>> resolve(std::string_view host, std::uint16_t port,
+                                      std::string& error) {
+    const std::string h = lowered(host);
+    if (auto local = answer_without_dns(host, h, port, error)) return std::move(*local);
+    std::vector<endpoint> out;
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -130,12 +144,8 @@ result<std::vector<endpoint>> resolve(std::string_view host, std::uint16_t port,
 rt::task<result<std::vector<endpoint>>> async_resolve(std::string_view host, std::uint16_t port,
                                                       std::string& error, std::int64_t timeout_ns) {
     // What needs no DNS is answered here, without a thread.
-    endpoint e;
-    std::string lower(host);
-    for (char& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    if (host.empty() || host.find('\0') != std::string_view::npos || numeric(host, port, e) ||
-        lower == "localhost" || lower == "localhost.") {
-        co_return resolve(host, port, error);
+    if (auto local = answer_without_dns(host, lowered(host), port, error)) {
+        co_return std::move(*local);
     }
     auto l = std::make_shared<lookup>();
     l->bell.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
