@@ -33,12 +33,7 @@ tcp_stream::tcp_stream(int fd)
 tcp_stream::~tcp_stream() {
     // Normal path: async_close() ran. Anything else is a programming error; still don't leak.
     assert(mode_ == recv_mode::idle);
-    if (head_ < queue_.size()) {
-        auto& ring = rt::this_reactor().recv_buffers();
-        for (std::size_t i = head_; i < queue_.size(); ++i) {
-            if (queue_[i].id != spill_id) ring.recycle(queue_[i].id);
-        }
-    }
+    drop_queued();
     if (fd_ >= 0) ::close(fd_);
 }
 
@@ -67,6 +62,18 @@ std::size_t tcp_stream::copy_out(std::span<char> dst) noexcept {
     }
     queued_bytes_ -= copied;
     return copied;
+}
+
+void tcp_stream::drop_queued() noexcept {
+    if (head_ == queue_.size()) return;
+    auto& ring = rt::this_reactor().recv_buffers();
+    for (std::size_t i = head_; i < queue_.size(); ++i) {
+        if (queue_[i].id != spill_id) ring.recycle(queue_[i].id);
+    }
+    spill_.reset();
+    queue_.clear();
+    head_ = 0;
+    queued_bytes_ = 0;
 }
 
 int tcp_stream::take_for(std::span<char> dst) noexcept {
@@ -322,15 +329,7 @@ rt::task<void> tcp_stream::async_close() {
     if (mode_ == recv_mode::multishot) rt::cancel_now(rt::encode(this, tag_multishot));
     if (mode_ == recv_mode::oneshot) rt::cancel_now(rt::encode(this, tag_oneshot));
     if (mode_ != recv_mode::idle) co_await close_awaiter{close_waiter_};
-    if (head_ < queue_.size()) {
-        auto& ring = rt::this_reactor().recv_buffers();
-        for (std::size_t i = head_; i < queue_.size(); ++i) {
-            if (queue_[i].id != spill_id) ring.recycle(queue_[i].id);
-        }
-        queue_.clear();
-        head_ = 0;
-        queued_bytes_ = 0;
-    }
+    drop_queued();
     int fd = std::exchange(fd_, -1);
     (void)co_await rt::async_close(fd);
 }

@@ -132,6 +132,7 @@ private:
     result<std::size_t> read_result() noexcept;
     std::size_t copy_out(std::span<char> dst) noexcept;
     int take_for(std::span<char> dst) noexcept; // a read's result: bytes copied, or queued
+    void drop_queued() noexcept; // gives every queued chunk back (ring buffers, spill_)
     void start_recv();
     void finish_read(int res);
     void abort_wait(int err);
