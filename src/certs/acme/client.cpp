@@ -411,17 +411,30 @@ rt::task<result<order_result>> client::order(const std::vector<std::string>& nam
         ready = co_await poll_order(out.order_url, deadline, error);
         if (!ready) co_return unexpected{ready.error()};
     }
-    if (ready->status != order_status::valid || ready->certificate.empty()) {
+    co_return co_await collect(out.order_url, *ready, "ended", preferred_chain, error);
+}
+
+rt::task<result<order_result>> client::collect(const std::string& order_url, const acme::order& o,
+                                               std::string_view status_verb,
+                                               std::string_view preferred_chain,
+                                               std::string& error) {
+    if (o.status != order_status::valid || o.certificate.empty()) {
         co_return fail_msg(std::errc::protocol_error, error,
-                           "ACME order " + out.order_url + " ended " +
-                               std::string(to_string(ready->status)) +
-                               (ready->error ? ": " + describe(*ready->error) : std::string()));
+                           "ACME order " + order_url + " " + std::string(status_verb) + " " +
+                               std::string(to_string(o.status)) +
+                               (o.error ? ": " + describe(*o.error) : std::string()));
     }
-    out.certificate_url = ready->certificate;
-    auto chain = co_await download(ready->certificate, preferred_chain, error);
+    order_result out;
+    out.order_url = order_url;
+    out.certificate_url = o.certificate;
+    auto chain = co_await download(o.certificate, preferred_chain, error);
     if (!chain) co_return unexpected{chain.error()};
     out.chain_pem = std::move(*chain);
     co_return out;
+}
+
+bool client::refused_for_good() const noexcept {
+    return last_status_ >= 400 && last_status_ < 500 && last_status_ != 429;
 }
 
 rt::task<result<order_result>> client::resume(const std::string& order_url,
@@ -431,25 +444,16 @@ rt::task<result<order_result>> client::resume(const std::string& order_url,
     std::int64_t deadline = rt::reactor::clock_now() + o_.poll_budget_ns;
     auto o = co_await poll_order(order_url, deadline, error);
     if (!o) {
-        order_gone = last_status_ >= 400 && last_status_ < 500 && last_status_ != 429;
+        order_gone = refused_for_good();
         co_return unexpected{o.error()};
     }
-    if (o->status != order_status::valid || o->certificate.empty()) {
-        order_gone = true;
-        co_return fail_msg(std::errc::protocol_error, error,
-                           "ACME order " + order_url + " is " + std::string(to_string(o->status)) +
-                               (o->error ? ": " + describe(*o->error) : std::string()));
+    auto got = co_await collect(order_url, *o, "is", preferred_chain, error);
+    if (!got) {
+        // Not valid (any more): nothing will come of this order. Else the download failed.
+        order_gone =
+            o->status != order_status::valid || o->certificate.empty() || refused_for_good();
     }
-    order_result out;
-    out.order_url = order_url;
-    out.certificate_url = o->certificate;
-    auto chain = co_await download(o->certificate, preferred_chain, error);
-    if (!chain) {
-        order_gone = last_status_ >= 400 && last_status_ < 500 && last_status_ != 429;
-        co_return unexpected{chain.error()};
-    }
-    out.chain_pem = std::move(*chain);
-    co_return out;
+    co_return got;
 }
 
 } // namespace ringlet::certs::acme

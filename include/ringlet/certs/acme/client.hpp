@@ -126,6 +126,14 @@ private:
     rt::task<result<std::string>> download(const std::string& url, std::string_view preferred_chain,
                                            std::string& error);
 
+    // A polled order that should be valid: its chain downloaded, or an error naming its status
+    // ("ACME order URL <status_verb> <status>").
+    rt::task<result<order_result>> collect(const std::string& order_url, const acme::order& o,
+                                           std::string_view status_verb,
+                                           std::string_view preferred_chain, std::string& error);
+    // The last signed request got a 4xx other than 429: asking again will not help.
+    bool refused_for_good() const noexcept;
+
     client_options o_;
     acme::directory dir_;
     const account_key* key_ = nullptr;
