@@ -133,6 +133,9 @@ std::string certificate_path(std::string_view issuer, std::string_view name) {
 std::string account_path(std::string_view issuer, std::string_view account) {
     return "accounts/" + std::string(issuer) + "/" + std::string(account);
 }
+std::string challenge_choice_path(std::string_view issuer) {
+    return "accounts/" + std::string(issuer) + "/challenge";
+}
 std::string ocsp_path(std::string_view name) {
     return "ocsp/" + std::string(name) + ".der";
 }

@@ -174,8 +174,14 @@ std::optional<pending_order> load_pending(const certs::storage& st, const acme_s
     } else if (now - created > pending_max_age || created > now + 86400) {
         why = "too old";
     }
-    auto key = why ? result<std::string>(std::string()) : st.load_file(dir + "/key.pem", error);
-    if (!why && !key) why = "without its key";
+    std::optional<std::string> key;
+    if (!why) {
+        if (auto k = st.load_file(dir + "/key.pem", error)) {
+            key = std::move(*k);
+        } else {
+            why = "without its key";
+        }
+    }
     if (why) {
         RINGLET_LOG(warn) << "acme: dropping the recorded order in " << st.path(dir) << " (" << why
                           << ")";
@@ -215,16 +221,13 @@ result<tls::certificate> finish(const certs::storage& st, const acme_slot& slot,
 // The challenge type that last worked with a CA is kept in storage too: after a restart, a type
 // that cannot work here (port 80 closed, say) is not tried first again, which would spend one of
 // the CA's failed-validation allowance per name on every restart.
-std::string preferred_path(const acme_slot& slot) {
-    return "accounts/" + slot.issuer_key + "/challenge";
-}
-
 void remember_preferred(acme_env& env, const acme_slot& slot, challenge_type type) {
     auto [it, added] = env.preferred.try_emplace(slot.issuer_key, type);
     if (!added && it->second == type) return;
     it->second = type;
     std::string error;
-    if (!env.storage->store_file(preferred_path(slot), to_string(type), 0644, error)) {
+    if (!env.storage->store_file(certs::challenge_choice_path(slot.issuer_key), to_string(type),
+                                 0644, error)) {
         RINGLET_LOG(warn) << "acme: cannot remember the challenge type that worked: " << error;
     }
 }
@@ -235,7 +238,7 @@ std::vector<challenge_type> attempt_order(const acme_slot& slot, acme_env& env) 
     auto it = env.preferred.find(slot.issuer_key);
     if (it == env.preferred.end()) {
         std::string error;
-        auto text = env.storage->load_file(preferred_path(slot), error);
+        auto text = env.storage->load_file(certs::challenge_choice_path(slot.issuer_key), error);
         auto type = text ? certs::acme::from_string<challenge_type>(*text) : std::nullopt;
         if (type) it = env.preferred.emplace(slot.issuer_key, *type).first;
     }

@@ -230,6 +230,7 @@ TEST(Storage, RemoveFileDeletesOnceAndRefusesUnsafePaths) {
     std::string err;
     const std::string rel = pending_order_path("ca.test-dir", "a.test") + "/order.json";
     EXPECT_EQ(rel, "pending/ca.test-dir/a.test/order.json");
+    EXPECT_EQ(challenge_choice_path("ca.test-dir"), "accounts/ca.test-dir/challenge");
     ASSERT_TRUE(st.store_file(rel, "{}", 0600, err)) << err;
     ASSERT_TRUE(st.remove_file(rel, err)) << err;
     EXPECT_EQ(st.load_file(rel, err).error(), std::errc::no_such_file_or_directory);

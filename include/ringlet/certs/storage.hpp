@@ -5,6 +5,7 @@
 //
 //   certificates/<issuer>/<name>/{cert.pem,key.pem,meta.json}   store_bundle / load_bundle
 //   accounts/<issuer>/<account>/{key.pem,account.json}          store_file / load_file
+//   accounts/<issuer>/challenge                                 store_file / load_file
 //   ocsp/<name>.der                                             store_file / load_file
 //   pending/<issuer>/<name>/{key.pem,order.json}                store_file / remove_file
 //   locks/<lock>.lock                                           storage_lock.hpp
@@ -93,6 +94,8 @@ bool is_safe_key(std::string_view key);
 // Relative paths of the layout; the arguments must be keys.
 std::string certificate_path(std::string_view issuer, std::string_view name);
 std::string account_path(std::string_view issuer, std::string_view account);
+// The ACME challenge type that last worked with this CA ("http-01", ...).
+std::string challenge_choice_path(std::string_view issuer);
 std::string ocsp_path(std::string_view name);
 // An ACME order finalized but not yet downloaded, with the key its CSR was made from.
 std::string pending_order_path(std::string_view issuer, std::string_view name);
