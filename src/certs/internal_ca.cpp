@@ -236,9 +236,7 @@ result<internal_ca> internal_ca::open(const std::string& storage_dir, std::int64
     auto st = storage::open(storage_dir, error);
     if (!st) return unexpected{st.error()};
     internal_ca ca;
-    auto dir = st->make_dirs("ca", error);
-    if (!dir) return unexpected{dir.error()};
-    ca.dir_ = std::move(*dir);
+    if (auto made = st->make_dirs("ca", error); !made) return unexpected{made.error()};
     ca.store_.emplace(std::move(*st));
     const storage& files = *ca.store_;
 
@@ -272,7 +270,8 @@ result<internal_ca> internal_ca::open(const std::string& storage_dir, std::int64
                             root.crt_path + ": not a self-signed certificate of " + root.key_path);
         ca.root_ = std::move(*loaded);
     }
-    if (auto r = check_root_valid(*ca.root_, ca.dir_, now, error); !r) return unexpected{r.error()};
+    if (auto r = check_root_valid(*ca.root_, ca.dir(), now, error); !r)
+        return unexpected{r.error()};
 
     file_pair inter = read_pair(files, intermediate_name, crt_error, key_error);
     if (!inter.crt_missing() && !inter.key_missing()) {
@@ -300,7 +299,7 @@ result<void> internal_ca::refresh_intermediate(std::int64_t now, std::string& er
     if (intermediate_ && now >= intermediate_->not_before &&
         !renewal_due(intermediate_->not_before, intermediate_->not_after, now))
         return {};
-    if (auto r = check_root_valid(*root_, dir_, now, error); !r) return r;
+    if (auto r = check_root_valid(*root_, dir(), now, error); !r) return r;
     auto next = create_authority(root_.get(), now, error);
     if (!next) return unexpected{next.error()};
     // Only a stored intermediate replaces the one in memory: a failed write changes nothing.
@@ -317,7 +316,7 @@ result<issued_certificate> internal_ca::issue(std::span<const std::string> names
     std::string first_name;
     auto san = der::general_names(names, first_name, error);
     if (!san) return fail_msg(san.error(), error, "internal CA: " + error);
-    if (auto r = check_root_valid(*root_, dir_, now, error); !r) return unexpected{r.error()};
+    if (auto r = check_root_valid(*root_, dir(), now, error); !r) return unexpected{r.error()};
     if (auto r = refresh_intermediate(now, error); !r) return unexpected{r.error()};
 
     auto rng = new_rng(error);
@@ -359,7 +358,7 @@ const std::string& internal_ca::intermediate_pem() const {
 }
 
 std::string internal_ca::root_path() const {
-    return dir_ + "/root.crt";
+    return store_->path("ca/root.crt");
 }
 
 std::int64_t internal_ca::intermediate_not_before() const {

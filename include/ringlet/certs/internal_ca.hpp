@@ -100,7 +100,9 @@ private:
     // Re-issues the intermediate if it is missing, not yet valid or due at `now`.
     result<void> refresh_intermediate(std::int64_t now, std::string& error);
 
-    std::string dir_;              // <storage>/ca
+    // <storage>/ca, for messages.
+    std::string dir() const { return store_->path("ca"); }
+
     std::optional<storage> store_; // the storage folder its files are in
     std::unique_ptr<detail::authority> root_;
     std::unique_ptr<detail::authority> intermediate_;
